@@ -1,0 +1,24 @@
+"""API permissions: the model's Django permissions, with `view` required for reading."""
+
+from rest_framework.permissions import BasePermission, DjangoModelPermissions
+
+
+class ModelViewPermissions(DjangoModelPermissions):
+    """DjangoModelPermissions that also asks for `view_<model>` on GET/HEAD/OPTIONS."""
+
+    perms_map = {
+        **DjangoModelPermissions.perms_map,
+        "GET": ["%(app_label)s.view_%(model_name)s"],
+        "OPTIONS": ["%(app_label)s.view_%(model_name)s"],
+        "HEAD": ["%(app_label)s.view_%(model_name)s"],
+    }
+
+
+class CanSyncCapacity(BasePermission):
+    """Collecting, testing connections and cleaning up need `instances.sync_capacity`."""
+
+    message = "You need the 'instances.sync_capacity' permission to do this."
+
+    def has_permission(self, request, view):
+        user = request.user
+        return bool(user and user.is_authenticated and user.has_perm("instances.sync_capacity"))

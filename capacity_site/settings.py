@@ -1,0 +1,188 @@
+"""Settings for the capacity platform, read from the environment and an optional `.env`."""
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DEBUG = env.bool("DEBUG", default=False)
+
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("SECRET_KEY is not set (only DEBUG=true runs with a development key).")
+    SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_q",
+    "instances",
+    "capacity",
+    "sync_sessions",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "capacity_site.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "capacity_site.wsgi.application"
+ASGI_APPLICATION = "capacity_site.asgi.application"
+
+# The platform's own database. SQLite by default; WAL and a busy timeout keep the
+# django-q2 ORM broker and concurrent collectors from tripping over "database is locked".
+DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"].update(
+        {
+            "timeout": 30,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
+    DATABASES["default"].setdefault("TEST", {})
+    # A file (not :memory:) so the collector's worker threads share the test database.
+    DATABASES["default"]["TEST"].setdefault("NAME", str(BASE_DIR / "test_db.sqlite3"))
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en")
+LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+
+LOGIN_URL = "admin:login"
+
+# Fernet keys for stored target passwords: the first encrypts, every one decrypts.
+CREDENTIAL_KEYS = env.list("CREDENTIAL_KEYS", default=[])
+if not CREDENTIAL_KEYS:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "CREDENTIAL_KEYS is not set: give at least one Fernet key "
+            "(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')."
+        )
+    # A fixed development key, so a DEBUG install can still store passwords.
+    CREDENTIAL_KEYS = ["ZGV2LW9ubHkta2V5LW5ldmVyLXVzZS1mb3ItcmVhbCE="]
+
+CAPACITY_COLLECT_CRON = env.str("CAPACITY_COLLECT_CRON", default="0 3 * * *")
+CAPACITY_CONCURRENCY = env.int("CAPACITY_CONCURRENCY", default=8)
+CAPACITY_CONNECT_TIMEOUT = env.int("CAPACITY_CONNECT_TIMEOUT", default=10)
+CAPACITY_QUERY_TIMEOUT = env.int("CAPACITY_QUERY_TIMEOUT", default=60)
+CAPACITY_RETENTION_DAYS = env.int("CAPACITY_RETENTION_DAYS", default=730)
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+REDIS_URL = env.str("REDIS_URL", default="")
+
+for _name in ("CAPACITY_CONCURRENCY", "CAPACITY_CONNECT_TIMEOUT", "CAPACITY_QUERY_TIMEOUT", "CAPACITY_RETENTION_DAYS"):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be a positive whole number, got {globals()[_name]}.")
+
+# django-q2: the ORM broker by default (no extra server), Redis when REDIS_URL is set.
+# A fleet collection is bounded by connect + query timeouts per instance; `timeout` leaves
+# room for a slow fleet and `retry` exceeds it so a running task is never handed out twice.
+_TASK_TIMEOUT = max(1800, (CAPACITY_CONNECT_TIMEOUT + CAPACITY_QUERY_TIMEOUT) * 10)
+Q_CLUSTER = {
+    "name": "capacity",
+    "workers": env.int("Q_WORKERS", default=2),
+    "timeout": _TASK_TIMEOUT,
+    "retry": _TASK_TIMEOUT + 300,
+    "max_attempts": 1,
+    "catch_up": False,
+    "save_limit": 500,
+    "label": _("Task queue"),
+    "sync": env.bool("Q_SYNC", default=False),
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+    Q_CLUSTER["poll"] = 1
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["capacity_site.permissions.ModelViewPermissions"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "capacity_site.pagination.StandardPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "capacity_site.exceptions.api_exception_handler",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Database capacity platform API",
+    "DESCRIPTION": "Database sizes collected from MySQL/MariaDB, PostgreSQL, SQL Server and Oracle.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django_q": {"level": "WARNING"}},
+}

@@ -1,0 +1,74 @@
+"""Engine adapters, one module per db_type, behind `get_engine`."""
+
+from importlib import import_module
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from ..choices import DbType, ErrorKind
+from .base import (
+    BaseEngine,
+    CollectResult,
+    ConnectionParams,
+    ConnectionTestResult,
+    DatabaseSize,
+    EngineError,
+)
+
+ENGINE_MODULES = {
+    DbType.MYSQL: ("mysql", "MySQLEngine"),
+    DbType.POSTGRESQL: ("postgresql", "PostgreSQLEngine"),
+    DbType.SQLSERVER: ("sqlserver", "SQLServerEngine"),
+    DbType.ORACLE: ("oracle", "OracleEngine"),
+}
+
+__all__ = [
+    "BaseEngine",
+    "CollectResult",
+    "ConnectionParams",
+    "ConnectionTestResult",
+    "DatabaseSize",
+    "EngineError",
+    "engine_class",
+    "get_engine",
+    "params_for",
+]
+
+
+def engine_class(db_type: str) -> type[BaseEngine]:
+    try:
+        module_name, class_name = ENGINE_MODULES[db_type]
+    except KeyError:
+        raise EngineError(ErrorKind.UNSUPPORTED, _("Unsupported database type: %(t)s") % {"t": db_type}) from None
+    module = import_module(f"{__name__}.{module_name}")
+    return getattr(module, class_name)
+
+
+def params_for(instance, *, connect_timeout: int | None = None, query_timeout: int | None = None) -> ConnectionParams:
+    """Connection parameters of an Instance; raises EngineError when it cannot be reached at all."""
+    from ..crypto import CredentialDecryptError
+
+    credential = instance.credential
+    if credential is None:
+        raise EngineError(
+            ErrorKind.AUTH, _("Instance %(name)s has no credential to connect with.") % {"name": instance.name}
+        )
+    try:
+        password = credential.get_password()
+    except CredentialDecryptError as exc:
+        raise EngineError(ErrorKind.AUTH, str(exc)) from exc
+    return ConnectionParams(
+        host=instance.host,
+        port=instance.effective_port,
+        username=credential.username,
+        password=password,
+        options=dict(instance.options or {}),
+        connect_timeout=connect_timeout or settings.CAPACITY_CONNECT_TIMEOUT,
+        query_timeout=query_timeout or settings.CAPACITY_QUERY_TIMEOUT,
+        name=instance.name,
+    )
+
+
+def get_engine(instance, **timeouts) -> BaseEngine:
+    """The adapter for an Instance, not yet connected (use it as a context manager)."""
+    return engine_class(instance.db_type)(params_for(instance, **timeouts))

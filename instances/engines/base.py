@@ -1,0 +1,161 @@
+"""What every engine adapter offers, and the one error type callers ever see.
+
+An adapter opens one connection with connect and query timeouts, reads the server version
+and the size of every database in bytes, and closes on every path (it is a context
+manager). Driver objects and driver exceptions never leave the adapter.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..choices import ErrorKind
+
+
+class EngineError(Exception):
+    """A one-line reason with its kind (connection, timeout, auth, permission, unsupported, data)."""
+
+    def __init__(self, kind: str, message: str):
+        self.kind = ErrorKind(kind).value
+        self.message = " ".join(str(message).split()) or kind
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True)
+class ConnectionParams:
+    """Everything needed to reach a target, with no model attached."""
+
+    host: str
+    port: int
+    username: str
+    password: str
+    options: dict[str, Any] = field(default_factory=dict)
+    connect_timeout: int = 10
+    query_timeout: int = 60
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class DatabaseSize:
+    """One database's size as read from the server's catalog, in bytes."""
+
+    name: str
+    size_bytes: int
+    data_size_bytes: int
+    index_size_bytes: int | None = None
+    log_size_bytes: int | None = None
+    is_system: bool = False
+
+
+@dataclass
+class CollectResult:
+    """The databases read and any notes (a database skipped, one unreadable) for the record."""
+
+    databases: list[DatabaseSize]
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ConnectionTestResult:
+    success: bool
+    server_version: str = ""
+    error: str = ""
+    error_kind: str = ""
+    elapsed_ms: int = 0
+
+
+class BaseEngine(ABC):
+    """Base class of the engine adapters; one subclass per db_type."""
+
+    db_type: str = ""
+    #: Modules and attributes the adapter needs; `unsupported` when the driver is missing.
+    driver_name: str = ""
+
+    def __init__(self, params: ConnectionParams):
+        self.params = params
+        self._conn = None
+
+    # --- lifecycle -------------------------------------------------------------------------
+    def __enter__(self) -> BaseEngine:
+        self.connect()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def connect(self) -> None:
+        if self._conn is not None:
+            return
+        try:
+            self._conn = self._open()
+        except EngineError:
+            raise
+        except Exception as exc:  # the driver's own exception: translate, never leak
+            raise self.translate_error(exc) from exc
+
+    def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:  # closing a broken connection must not hide the real error
+                pass
+
+    # --- operations ------------------------------------------------------------------------
+    def server_version(self) -> str:
+        return self._guard(self._server_version)
+
+    def list_database_sizes(self) -> CollectResult:
+        result = self._guard(self._list_database_sizes)
+        for db in result.databases:
+            if db.size_bytes < 0 or db.data_size_bytes < 0:
+                raise EngineError(ErrorKind.DATA, f"Negative size reported for database {db.name!r}.")
+        return result
+
+    def test_connection(self) -> ConnectionTestResult:
+        """Open, read the version, close; never raises."""
+        started = time.monotonic()
+        try:
+            with self:
+                version = self.server_version()
+        except EngineError as exc:
+            return ConnectionTestResult(
+                success=False, error=exc.message, error_kind=exc.kind,
+                elapsed_ms=int((time.monotonic() - started) * 1000),
+            )
+        return ConnectionTestResult(
+            success=True, server_version=version, elapsed_ms=int((time.monotonic() - started) * 1000)
+        )
+
+    def _guard(self, fn):
+        if self._conn is None:
+            self.connect()
+        try:
+            return fn()
+        except EngineError:
+            raise
+        except Exception as exc:
+            raise self.translate_error(exc) from exc
+
+    # --- to implement per engine -------------------------------------------------------------
+    @abstractmethod
+    def _open(self):
+        """Open and return a DB-API connection with the timeouts applied."""
+
+    @abstractmethod
+    def _server_version(self) -> str:
+        """The server's version string."""
+
+    @abstractmethod
+    def _list_database_sizes(self) -> CollectResult:
+        """Every database with its size in bytes."""
+
+    def translate_error(self, exc: Exception) -> EngineError:
+        """Map a driver exception to an EngineError with the right kind."""
+        return EngineError(ErrorKind.CONNECTION, f"{type(exc).__name__}: {exc}")
