@@ -66,26 +66,38 @@ class Instance(models.Model):
     db_type = models.CharField(_("database type"), max_length=20, choices=DbType.choices, db_index=True)
     host = models.CharField(_("host"), max_length=255, validators=[validate_host])
     port = models.PositiveIntegerField(
-        _("port"), validators=[MinValueValidator(1), MaxValueValidator(65535)], blank=True, null=True,
+        _("port"),
+        validators=[MinValueValidator(1), MaxValueValidator(65535)],
+        blank=True,
+        null=True,
         help_text=_("Leave empty for the engine's default port."),
     )
     credential = models.ForeignKey(
-        Credential, verbose_name=_("credential"), on_delete=models.PROTECT, null=True, blank=True,
+        Credential,
+        verbose_name=_("credential"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="instances",
     )
     is_active = models.BooleanField(_("active"), default=True, db_index=True)
     last_connected = models.DateTimeField(_("last connected"), null=True, blank=True)
     options = models.JSONField(
-        _("options"), default=dict, blank=True,
+        _("options"),
+        default=dict,
+        blank=True,
         help_text=_(
-            "Engine extras as JSON, e.g. {\"service_name\": \"ORCLPDB1\"} or {\"sid\": \"ORCL\"} for Oracle, "
-            "{\"odbc_driver\": \"FreeTDS\"} for SQL Server, {\"sslmode\": \"require\"} for PostgreSQL, "
-            "{\"ssl\": true} for MySQL, {\"database\": \"postgres\"} for the database to log in to."
+            'Engine extras as JSON, e.g. {"service_name": "ORCLPDB1"} or {"sid": "ORCL"} for Oracle, '
+            '{"odbc_driver": "FreeTDS"} for SQL Server, {"sslmode": "require"} for PostgreSQL, '
+            '{"ssl": true} for MySQL, {"database": "postgres"} for the database to log in to.'
         ),
     )
     description = models.TextField(_("description"), blank=True, default="")
     capacity_limit_bytes = models.BigIntegerField(
-        _("capacity limit (bytes)"), null=True, blank=True, validators=[MinValueValidator(1)],
+        _("capacity limit (bytes)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
         help_text=_("The room this instance has, used to forecast the days until it is full."),
     )
     # The outcome of the latest collection, kept here so lists need no history scan.

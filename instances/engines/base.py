@@ -59,6 +59,8 @@ class CollectResult:
 
     databases: list[DatabaseSize]
     warnings: list[str] = field(default_factory=list)
+    #: Databases that exist but could not be measured (offline, no access): not "vanished".
+    skipped: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -126,7 +128,9 @@ class BaseEngine(ABC):
                 version = self.server_version()
         except EngineError as exc:
             return ConnectionTestResult(
-                success=False, error=exc.message, error_kind=exc.kind,
+                success=False,
+                error=exc.message,
+                error_kind=exc.kind,
                 elapsed_ms=int((time.monotonic() - started) * 1000),
             )
         return ConnectionTestResult(

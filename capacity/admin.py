@@ -1,0 +1,87 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from .formatting import human_bytes
+from .models import DatabaseInventory, DatabaseSizeStat, InstanceSizeStat
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """History is written by collection only."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DatabaseSizeStat)
+class DatabaseSizeStatAdmin(ReadOnlyAdmin):
+    list_display = [
+        "database_name",
+        "instance",
+        "size",
+        "data_size",
+        "index_size",
+        "log_size",
+        "collected_date",
+        "is_deleted",
+    ]
+    list_filter = ["collected_date", "is_deleted", "instance__db_type", "instance"]
+    search_fields = ["database_name", "instance__name"]
+    date_hierarchy = "collected_date"
+    list_select_related = ["instance"]
+
+    @admin.display(description=_("size"), ordering="size_bytes")
+    def size(self, obj):
+        return human_bytes(obj.size_bytes)
+
+    @admin.display(description=_("data"), ordering="data_size_bytes")
+    def data_size(self, obj):
+        return human_bytes(obj.data_size_bytes)
+
+    @admin.display(description=_("index"), ordering="index_size_bytes")
+    def index_size(self, obj):
+        return human_bytes(obj.index_size_bytes)
+
+    @admin.display(description=_("log"), ordering="log_size_bytes")
+    def log_size(self, obj):
+        return human_bytes(obj.log_size_bytes)
+
+
+@admin.register(InstanceSizeStat)
+class InstanceSizeStatAdmin(ReadOnlyAdmin):
+    list_display = ["instance", "total_size", "database_count", "collected_date", "collected_at"]
+    list_filter = ["collected_date", "instance__db_type", "instance"]
+    search_fields = ["instance__name"]
+    date_hierarchy = "collected_date"
+    list_select_related = ["instance"]
+
+    @admin.display(description=_("total size"), ordering="total_size_bytes")
+    def total_size(self, obj):
+        return human_bytes(obj.total_size_bytes)
+
+
+@admin.register(DatabaseInventory)
+class DatabaseInventoryAdmin(ReadOnlyAdmin):
+    list_display = [
+        "database_name",
+        "instance",
+        "last_size",
+        "is_system",
+        "first_seen_at",
+        "last_seen_at",
+        "is_deleted",
+        "deleted_at",
+        "restored_at",
+    ]
+    list_filter = ["is_deleted", "is_system", "instance__db_type", "instance"]
+    search_fields = ["database_name", "instance__name"]
+    list_select_related = ["instance"]
+
+    @admin.display(description=_("last size"), ordering="last_size_bytes")
+    def last_size(self, obj):
+        return human_bytes(obj.last_size_bytes)

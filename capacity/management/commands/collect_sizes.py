@@ -1,0 +1,141 @@
+import json
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from capacity.formatting import human_bytes
+from capacity.services.collect import collect
+from instances.choices import DbType
+from instances.models import Instance
+from sync_sessions.choices import RecordStatus, SyncType
+
+
+def positive_int(value):
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        import argparse
+
+        raise argparse.ArgumentTypeError(_("must be a whole number of at least 1, got %(v)r") % {"v": value})
+    return number
+
+
+class Command(BaseCommand):
+    help = _(
+        "Collect database sizes of the active instances (or the named ones) in one sync session. "
+        "Exit 0 when every instance succeeded, 1 when any failed, 2 on bad arguments."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--instance",
+            action="append",
+            default=[],
+            metavar="NAME",
+            help=_("Collect this instance (repeat for several). Default: every active instance."),
+        )
+        parser.add_argument("--db-type", choices=DbType.values, help=_("Only instances of this database type."))
+        parser.add_argument("--concurrency", type=positive_int, help=_("Instances collected at once."))
+        parser.add_argument("--json", action="store_true", help=_("End with one line of JSON describing the run."))
+
+    def handle(self, *args, instance, db_type, concurrency, json: bool, **options):
+        names = list(dict.fromkeys(instance))
+        if names:
+            found = {i.name: i for i in Instance.objects.filter(name__in=names)}
+            unknown = [n for n in names if n not in found]
+            if unknown:
+                raise CommandError(_("Unknown instance: %(names)s") % {"names": ", ".join(unknown)}, returncode=2)
+            targets = [found[n] for n in names]
+            if db_type:
+                targets = [i for i in targets if i.db_type == db_type]
+        else:
+            qs = Instance.objects.filter(is_active=True).order_by("name")
+            if db_type:
+                qs = qs.filter(db_type=db_type)
+            targets = list(qs)
+
+        progress_out = sys.stderr if json else self.stdout
+        if not targets:
+            progress_out.write(_("No instance to collect.") + "\n")
+
+        def progress(record, done, total):
+            line = _("[%(done)d/%(total)d] %(name)s: %(status)s") % {
+                "done": done,
+                "total": total,
+                "name": record.instance_name,
+                "status": record.get_status_display(),
+            }
+            if record.status == RecordStatus.COMPLETED:
+                line += _(", %(n)d databases, %(size)s") % {
+                    "n": record.databases_count,
+                    "size": human_bytes(record.total_size_bytes),
+                }
+            elif record.error:
+                line += f" [{record.error_kind or '-'}] {record.error}"
+            progress_out.write(line + "\n")
+            progress_out.flush()
+
+        session = collect(targets, sync_type=SyncType.MANUAL, concurrency=concurrency, progress=progress)
+        records = list(session.records.order_by("instance_name"))
+        self._summary(session, records)
+        if json:
+            self.stdout.write(self._json(session, records))
+        if session.failed_instances:
+            sys.exit(1)
+
+    def _summary(self, session, records):
+        out = self.stdout
+        header = (_("instance"), _("status"), _("databases"), _("total size"), _("error"))
+        rows = [
+            (
+                r.instance_name,
+                r.get_status_display(),
+                str(r.databases_count) if r.status == RecordStatus.COMPLETED else "-",
+                human_bytes(r.total_size_bytes) if r.status == RecordStatus.COMPLETED else "-",
+                f"[{r.error_kind}] {r.error}" if r.error_kind else r.error,
+            )
+            for r in records
+        ]
+        widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=False)]
+        widths[-1] = min(widths[-1], 100)
+        for row in [header, *rows]:
+            out.write("  ".join(str(v)[:100].ljust(w) for v, w in zip(row, widths, strict=False)).rstrip())
+        out.write(
+            _(
+                "Session %(id)s: %(status)s — %(ok)d succeeded, %(failed)d failed, %(skipped)d skipped; "
+                "%(dbs)d databases, %(size)s in total."
+            )
+            % {
+                "id": session.session_id,
+                "status": session.get_status_display(),
+                "ok": session.successful_instances,
+                "failed": session.failed_instances,
+                "skipped": session.skipped_instances,
+                "dbs": session.total_databases,
+                "size": human_bytes(session.total_size_bytes),
+            }
+        )
+
+    @staticmethod
+    def _json(session, records) -> str:
+        return json.dumps(
+            {
+                "session_id": str(session.session_id),
+                "status": session.status,
+                "instances": [
+                    {
+                        "name": r.instance_name,
+                        "status": r.status,
+                        "databases_count": r.databases_count,
+                        "total_size_bytes": r.total_size_bytes,
+                        "error": r.error or None,
+                        "error_kind": r.error_kind or None,
+                    }
+                    for r in records
+                ],
+            },
+            ensure_ascii=False,
+        )

@@ -1,0 +1,1 @@
+"""Capacity services. `collect` is the only code that collects sizes."""

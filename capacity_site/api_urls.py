@@ -1,0 +1,3 @@
+"""Every API route under /api/."""
+
+urlpatterns = []
