@@ -69,7 +69,8 @@ class MySQLSandbox:
         stmts = [f"SET SESSION max_recursive_iterations = {max(1000, rows + 1)}", f"CREATE DATABASE `{db}`"]
         for t in range(tables):
             stmts.append(
-                f"CREATE TABLE `{db}`.t{t} (id INT PRIMARY KEY AUTO_INCREMENT, v VARCHAR(200), KEY kv (v)) ENGINE=InnoDB"
+                f"CREATE TABLE `{db}`.t{t} (id INT PRIMARY KEY AUTO_INCREMENT, v VARCHAR(200), KEY kv (v))"
+                " ENGINE=InnoDB"
             )
             if rows:
                 stmts.append(
