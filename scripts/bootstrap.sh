@@ -28,3 +28,4 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/pip install -q -r "$REQ"
   touch "$stamp"
 fi
+bash scripts/install_assets.sh
