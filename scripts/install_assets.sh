@@ -14,8 +14,10 @@ if [ -f "$dest/chart.umd.min.js" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$CHARTJ
 fi
 
 if ! command -v npm >/dev/null 2>&1; then
-  echo "install_assets: npm is needed to fetch chart.js (apt-get install npm)" >&2
-  exit 1
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  echo "install_assets: apt-get install npm"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
 fi
 
 work=$(mktemp -d)
