@@ -1,0 +1,28 @@
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from instances import crypto
+from instances.models import Credential
+
+
+class Command(BaseCommand):
+    help = _(
+        "Re-encrypt every stored password with the first key of CREDENTIAL_KEYS. Put the new key first, "
+        "run this, then remove the old keys."
+    )
+
+    def handle(self, *args, **options):
+        rotated = 0
+        with transaction.atomic():
+            for credential in Credential.objects.select_for_update().exclude(password=""):
+                try:
+                    token = crypto.rotate(credential.password)
+                except crypto.CredentialDecryptError:
+                    raise CommandError(
+                        _("Credential %(name)s cannot be decrypted with any configured key; nothing was changed.")
+                        % {"name": credential.name}
+                    ) from None
+                Credential.objects.filter(pk=credential.pk).update(password=token)
+                rotated += 1
+        self.stdout.write(_("Re-encrypted %(n)d password(s) with the newest key.") % {"n": rotated})

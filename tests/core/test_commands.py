@@ -1,0 +1,92 @@
+"""collect_sizes and test_connection, run as a user would: a subprocess with its exit code."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from tests.loopback import closed_port
+
+pytestmark = pytest.mark.django_db(transaction=True)
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def manage(*args):
+    env = os.environ | {
+        "DJANGO_SETTINGS_MODULE": "capacity_site.test_settings",
+        "DATABASE_URL": _database_url(),
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def _database_url():
+    """The test database this process uses, so the subprocess sees the same rows."""
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    host, port = db["HOST"] or "127.0.0.1", db["PORT"] or 5432
+    return f"postgres://{db['USER']}:{db.get('PASSWORD', '')}@{host}:{port}/{db['NAME']}"
+
+
+def test_collect_sizes_json_and_exit_zero(mysql_box, mysql_instance):
+    db = mysql_box.create_database("cmd", rows=10)
+    proc = manage("collect_sizes", "--instance", mysql_instance.name, "--json")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert report["status"] == "completed"
+    [entry] = report["instances"]
+    assert entry["name"] == mysql_instance.name and entry["status"] == "completed"
+    assert entry["databases_count"] >= 1 and entry["error"] is None and entry["error_kind"] is None
+    assert db in str(proc.stdout + proc.stderr) or entry["total_size_bytes"] > 0
+    assert "[1/1]" in proc.stderr  # progress goes to stderr with --json, so stdout stays parseable
+
+
+def test_collect_sizes_exit_one_when_any_failed(mysql_box, mysql_instance, make_instance):
+    mysql_box.create_database("one", rows=10)
+    make_instance("closed", "mysql", port=closed_port())
+    proc = manage("collect_sizes", "--json")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert report["status"] == "partial"
+    by_name = {i["name"]: i for i in report["instances"]}
+    assert by_name["closed"]["error_kind"] == "connection" and by_name["closed"]["error"]
+    assert by_name[mysql_instance.name]["status"] == "completed"
+
+
+def test_collect_sizes_table_and_summary_without_json(mysql_box, mysql_instance):
+    mysql_box.create_database("one", rows=10)
+    proc = manage("collect_sizes", "--db-type", "mysql")
+    assert proc.returncode == 0, proc.stderr
+    assert "[1/1]" in proc.stdout and mysql_instance.name in proc.stdout and "Session" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--instance", "no-such-instance"], "Unknown instance: no-such-instance"),
+        (["--db-type", "db2"], "invalid choice"),
+        (["--concurrency", "0"], "at least 1"),
+    ],
+)
+def test_collect_sizes_bad_arguments_exit_two(args, message):
+    proc = manage("collect_sizes", *args)
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_test_connection_command(mysql_instance, make_instance):
+    ok = manage("test_connection", mysql_instance.name)
+    assert ok.returncode == 0, ok.stderr
+    assert "server version" in ok.stdout
+    make_instance("closed", "postgresql", port=closed_port())
+    bad = manage("test_connection", "closed")
+    assert bad.returncode == 1 and "[connection]" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+    unknown = manage("test_connection", "nope")
+    assert unknown.returncode == 2 and "Unknown instance: nope" in unknown.stderr
