@@ -3,15 +3,32 @@
 import logging
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 logger = logging.getLogger(__name__)
 
 
+def _still_used(exc: ProtectedError | RestrictedError, context) -> Response:
+    """Deleting something others still point at (a credential used by instances): 409, naming them."""
+    blockers = sorted(
+        str(obj) for obj in (exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects)
+    )
+    shown = ", ".join(blockers[:10]) + (" …" if len(blockers) > 10 else "")
+    return Response(
+        {"detail": _("It is still in use by: %(objects)s. Remove or change those first.") % {"objects": shown}},
+        status=status.HTTP_409_CONFLICT,
+    )
+
+
 def api_exception_handler(exc, context):
+    if isinstance(exc, ProtectedError | RestrictedError):
+        return _still_used(exc, context)
     if isinstance(exc, DjangoValidationError):
         exc = ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     response = exception_handler(exc, context)

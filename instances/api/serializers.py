@@ -1,0 +1,159 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from capacity.api.fields import MebibytesField
+
+from ..models import Credential, Instance
+
+
+class CredentialSerializer(serializers.ModelSerializer):
+    """A login; the password goes in and never comes back out."""
+
+    password = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        max_length=1024,
+        style={"input_type": "password"},
+        help_text=_(
+            "Stored encrypted and never returned. Leave it out to keep the stored one; an empty one clears it."
+        ),
+    )
+    has_password = serializers.BooleanField(read_only=True)
+    instance_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Credential
+        fields = [
+            "id",
+            "name",
+            "username",
+            "password",
+            "has_password",
+            "description",
+            "instance_count",
+            "created_at",
+            "updated_at",
+        ]
+
+    def create(self, validated_data):
+        password = validated_data.pop("password", "")
+        credential = Credential(**validated_data)
+        credential.set_password(password)
+        credential.save()
+        return credential
+
+    def update(self, instance, validated_data):
+        if "password" in validated_data:
+            instance.set_password(validated_data.pop("password"))
+        return super().update(instance, validated_data)
+
+
+class InstanceSerializer(serializers.ModelSerializer):
+    """An instance with its latest collected total (annotated by the viewset, never one query per row)."""
+
+    credential = serializers.PrimaryKeyRelatedField(
+        queryset=Credential.objects.all(), allow_null=True, required=False, help_text=_("Credential ID.")
+    )
+    credential_name = serializers.CharField(source="credential.name", read_only=True, default=None)
+    effective_port = serializers.IntegerField(read_only=True)
+    capacity_limit_mb = MebibytesField(source="capacity_limit_bytes", allow_null=True)
+    latest_total_size_bytes = serializers.IntegerField(read_only=True, allow_null=True)
+    latest_total_size_mb = MebibytesField(source="latest_total_size_bytes", allow_null=True)
+    latest_database_count = serializers.IntegerField(read_only=True, allow_null=True)
+    latest_collected_date = serializers.DateField(read_only=True, allow_null=True)
+    # A plain string in the schema: the record's `error_kind` already names this choice set there.
+    last_sync_error_kind = serializers.CharField(
+        read_only=True,
+        help_text=_("Why the last collection failed: connection, timeout, auth, permission, unsupported, data."),
+    )
+
+    class Meta:
+        model = Instance
+        fields = [
+            "id",
+            "name",
+            "db_type",
+            "host",
+            "port",
+            "effective_port",
+            "credential",
+            "credential_name",
+            "is_active",
+            "options",
+            "description",
+            "capacity_limit_bytes",
+            "capacity_limit_mb",
+            "latest_total_size_bytes",
+            "latest_total_size_mb",
+            "latest_database_count",
+            "latest_collected_date",
+            "last_connected",
+            "last_sync_at",
+            "last_sync_status",
+            "last_sync_error",
+            "last_sync_error_kind",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "last_connected",
+            "last_sync_at",
+            "last_sync_status",
+            "last_sync_error",
+            "last_sync_error_kind",
+        ]
+
+    def validate(self, attrs):
+        # The model's own rules (options must be an object, Oracle needs a service name or SID).
+        candidate = Instance(**{**self._current_values(), **attrs})
+        try:
+            candidate.clean()
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+        attrs["options"] = candidate.options
+        return attrs
+
+    def _current_values(self):
+        if self.instance is None:
+            return {}
+        return {field: getattr(self.instance, field) for field in ("name", "db_type", "host", "port", "options")}
+
+
+class InstanceTotalSizeSerializer(serializers.Serializer):
+    """One instance's latest collected total."""
+
+    instance_id = serializers.IntegerField(source="pk")
+    instance_name = serializers.CharField(source="name")
+    db_type = serializers.CharField()
+    is_active = serializers.BooleanField()
+    total_size_bytes = serializers.IntegerField(source="latest_total_size_bytes", allow_null=True)
+    total_size_mb = MebibytesField(source="latest_total_size_bytes", allow_null=True)
+    database_count = serializers.IntegerField(source="latest_database_count", allow_null=True)
+    collected_date = serializers.DateField(source="latest_collected_date", allow_null=True)
+
+
+class ConnectionTestSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    server_version = serializers.CharField(allow_blank=True)
+    error = serializers.CharField(allow_blank=True)
+    error_kind = serializers.CharField(allow_blank=True)
+    elapsed_ms = serializers.IntegerField()
+
+
+class SyncCapacityResultSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    session_id = serializers.UUIDField()
+    databases_count = serializers.IntegerField()
+    saved_count = serializers.IntegerField()
+    total_size_bytes = serializers.IntegerField()
+    total_size_mb = MebibytesField(source="total_size_bytes")
+
+
+class SyncCapacityFailureSerializer(serializers.Serializer):
+    success = serializers.BooleanField(default=False)
+    error = serializers.CharField()
+    error_kind = serializers.CharField(required=False, allow_blank=True)
+    session_id = serializers.UUIDField(required=False, allow_null=True)
