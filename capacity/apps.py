@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -8,3 +9,7 @@ class CapacityConfig(AppConfig):
 
     def ready(self):
         from capacity_site import sqlite  # noqa: F401  (connects its signal receiver)
+
+        from . import schedules  # also registers the cron system check
+
+        post_migrate.connect(schedules.on_post_migrate, sender=self, dispatch_uid="capacity.ensure_schedules")

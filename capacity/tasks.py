@@ -2,7 +2,9 @@
 
 from sync_sessions.choices import SyncType
 
+from .services.aggregate import run_aggregation
 from .services.collect import collect, collect_session_by_id
+from .services.retention import run_retention
 
 
 def run_collection_session(session_id: str) -> str:
@@ -13,3 +15,13 @@ def run_collection_session(session_id: str) -> str:
 def scheduled_collection() -> str:
     """The nightly collection of every active instance."""
     return collect(sync_type=SyncType.SCHEDULED).status
+
+
+def scheduled_aggregation() -> dict:
+    """The daily weekly/monthly/quarterly aggregation of what arrived since the last run."""
+    return run_aggregation().as_dict()
+
+
+def scheduled_retention() -> dict:
+    """The daily clean-up past CAPACITY_RETENTION_DAYS, creating the coming months' partitions first."""
+    return run_retention().as_dict()
