@@ -136,16 +136,29 @@ for _name in ("CAPACITY_CONCURRENCY", "CAPACITY_CONNECT_TIMEOUT", "CAPACITY_QUER
     if globals()[_name] < 1:
         raise ImproperlyConfigured(f"{_name} must be a positive whole number, got {globals()[_name]}.")
 
+# The daily jobs after the collection. Empty: 30 and 60 minutes after CAPACITY_COLLECT_CRON
+# (04:30 and 05:00 when that cron has no fixed time). `migrate` writes them into django-q2.
+CAPACITY_AGGREGATE_CRON = env.str("CAPACITY_AGGREGATE_CRON", default="")
+CAPACITY_RETENTION_CRON = env.str("CAPACITY_RETENTION_CRON", default="")
+# PostgreSQL: monthly partitions of the size history created this many months ahead.
+CAPACITY_PARTITION_MONTHS_AHEAD = env.int("CAPACITY_PARTITION_MONTHS_AHEAD", default=3)
+
 # django-q2: the ORM broker by default (no extra server), Redis when REDIS_URL is set.
-# A fleet collection is bounded by connect + query timeouts per instance; `timeout` leaves
-# room for a slow fleet and `retry` exceeds it so a running task is never handed out twice.
-_TASK_TIMEOUT = max(1800, (CAPACITY_CONNECT_TIMEOUT + CAPACITY_QUERY_TIMEOUT) * 10)
+# A fleet collection gives up on an instance after connect + query timeout + 15 s, but a large
+# fleet with many unreachable instances still takes a while: `timeout` (Q_TIMEOUT, 4 hours by
+# default) must cover the longest night. `retry` exceeds it, so the broker never hands a running
+# task to a second worker, and max_attempts 1 means a failed night is not replayed (the next night
+# collects anyway; the per-instance lock keeps two overlapping runs off the same instance).
+_TASK_TIMEOUT = env.int("Q_TIMEOUT", default=4 * 3600)
+if _TASK_TIMEOUT < 60:
+    raise ImproperlyConfigured(f"Q_TIMEOUT must be at least 60 seconds, got {_TASK_TIMEOUT}.")
 Q_CLUSTER = {
     "name": "capacity",
     "workers": env.int("Q_WORKERS", default=2),
     "timeout": _TASK_TIMEOUT,
-    "retry": _TASK_TIMEOUT + 300,
+    "retry": _TASK_TIMEOUT + 600,
     "max_attempts": 1,
+    "ack_failures": True,
     "catch_up": False,
     "save_limit": 500,
     "label": _("Task queue"),
