@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
+from . import admin_views
 from .formatting import human_bytes
 from .models import DatabaseInventory, DatabaseSizeStat, InstanceSizeStat
 
@@ -54,11 +56,29 @@ class DatabaseSizeStatAdmin(ReadOnlyAdmin):
 
 @admin.register(InstanceSizeStat)
 class InstanceSizeStatAdmin(ReadOnlyAdmin):
+    """Instance totals; also mounts the fleet dashboard, which anyone allowed to see them may open."""
+
     list_display = ["instance", "total_size", "database_count", "collected_date", "collected_at"]
     list_filter = ["collected_date", "instance__db_type", "instance"]
     search_fields = ["instance__name"]
     date_hierarchy = "collected_date"
     list_select_related = ["instance"]
+
+    def get_urls(self):
+        return [
+            path("dashboard/", self.admin_site.admin_view(self.dashboard_view), name="capacity_dashboard"),
+            path(
+                "dashboard/history/",
+                self.admin_site.admin_view(self.dashboard_history_view),
+                name="capacity_dashboard_history",
+            ),
+        ] + super().get_urls()
+
+    def dashboard_view(self, request):
+        return admin_views.dashboard(self, request)
+
+    def dashboard_history_view(self, request):
+        return admin_views.dashboard_history(self, request)
 
     @admin.display(description=_("total size"), ordering="total_size_bytes")
     def total_size(self, obj):

@@ -1,11 +1,11 @@
 from django.contrib import admin, messages
-from django.db.models import OuterRef, Subquery
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from capacity import admin_views
 from capacity.formatting import human_bytes
-from capacity.models import InstanceSizeStat
 
 from .forms import CredentialForm
 from .models import Credential, Instance
@@ -37,7 +37,9 @@ class InstanceAdmin(SyncPermissionMixin, admin.ModelAdmin):
         "is_active",
         "latest_total",
         "latest_database_count",
-        "last_sync_at",
+        "growth_7d",
+        "growth_30d",
+        "last_sync_at_display",
         "last_sync_status_display",
     ]
     list_filter = ["db_type", "is_active", "last_sync_status", "last_sync_error_kind"]
@@ -59,44 +61,145 @@ class InstanceAdmin(SyncPermissionMixin, admin.ModelAdmin):
     actions = ["action_test_connection", "action_sync_capacity"]
     list_select_related = ["credential"]
 
+    class Media:
+        css = {"all": ["capacity/css/capacity.css"]}
+        js = ["capacity/js/instance_actions.js"]
+
     def get_queryset(self, request):
-        latest = InstanceSizeStat.objects.filter(instance=OuterRef("pk"), is_deleted=False).order_by("-collected_date")
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                latest_total_bytes=Subquery(latest.values("total_size_bytes")[:1]),
-                latest_db_count=Subquery(latest.values("database_count")[:1]),
-            )
-        )
+        return admin_views.annotate_instance_capacity(super().get_queryset(request))
+
+    def get_list_display(self, request):
+        columns = list(super().get_list_display(request))
+        if request.user.has_perm("instances.sync_capacity"):
+            columns.append("row_actions")
+        return columns
+
+    def get_urls(self):
+        def wrap(view):
+            return self.admin_site.admin_view(view)
+
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "<path:object_id>/capacity/",
+                wrap(self.capacity_view),
+                name="{}_{}_capacity".format(*info),
+            ),
+            path(
+                "<path:object_id>/capacity/history/",
+                wrap(self.capacity_history_view),
+                name="{}_{}_capacity_history".format(*info),
+            ),
+            path(
+                "<path:object_id>/sync-capacity/",
+                wrap(self.sync_capacity_view),
+                name="{}_{}_sync_capacity".format(*info),
+            ),
+            path(
+                "<path:object_id>/test-connection/",
+                wrap(self.test_connection_view),
+                name="{}_{}_test_connection".format(*info),
+            ),
+        ] + super().get_urls()
+
+    def capacity_view(self, request, object_id):
+        return admin_views.instance_capacity(self, request, object_id)
+
+    def capacity_history_view(self, request, object_id):
+        return admin_views.instance_capacity_history(self, request, object_id)
+
+    def sync_capacity_view(self, request, object_id):
+        return admin_views.instance_sync_capacity(self, request, object_id)
+
+    def test_connection_view(self, request, object_id):
+        return admin_views.instance_test_connection(self, request, object_id)
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {"capacity_strings": admin_views.action_strings(), **(extra_context or {})}
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {
+            "capacity_url": reverse("admin:instances_instance_capacity", args=[object_id]),
+            "capacity_strings": admin_views.action_strings(),
+            "can_sync": request.user.has_perm("instances.sync_capacity"),
+            **(extra_context or {}),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.display(description=_("address"))
     def address(self, obj):
         return f"{obj.host}:{obj.effective_port}"
 
+    def _cell(self, obj, field, text, css=""):
+        """A cell the row buttons can refresh in place after a sync."""
+        return format_html(
+            '<span class="{}" data-instance="{}" data-capacity-field="{}">{}</span>', css, obj.pk, field, text
+        )
+
     @admin.display(description=_("latest total"), ordering="latest_total_bytes")
     def latest_total(self, obj):
-        return human_bytes(obj.latest_total_bytes) if obj.latest_total_bytes is not None else "—"
+        return format_html(
+            '<a href="{}" title="{}">{}</a>',
+            reverse("admin:instances_instance_capacity", args=[obj.pk]),
+            _("Capacity page"),
+            self._cell(obj, "total", human_bytes(obj.latest_total_bytes)),
+        )
 
     @admin.display(description=_("databases"), ordering="latest_db_count")
     def latest_database_count(self, obj):
-        return obj.latest_db_count if obj.latest_db_count is not None else "—"
+        return self._cell(obj, "databases", "—" if obj.latest_db_count is None else obj.latest_db_count)
+
+    @admin.display(description=_("7-day growth"), ordering="growth_7d_bytes")
+    def growth_7d(self, obj):
+        return self._cell(obj, "growth7", admin_views.signed_bytes(obj.growth_7d_bytes))
+
+    @admin.display(description=_("30-day growth"), ordering="growth_30d_bytes")
+    def growth_30d(self, obj):
+        return self._cell(obj, "growth30", admin_views.signed_bytes(obj.growth_30d_bytes))
+
+    @admin.display(description=_("last collection"), ordering="last_sync_at")
+    def last_sync_at_display(self, obj):
+        return self._cell(obj, "last_sync_at", admin_views.local_datetime(obj.last_sync_at))
 
     @admin.display(description=_("last status"), ordering="last_sync_status")
     def last_sync_status_display(self, obj):
-        if not obj.last_sync_status:
-            return "—"
-        colour = {"completed": "#2e7d32", "failed": "#c62828"}.get(obj.last_sync_status, "#666")
-        label = {"completed": _("OK"), "failed": _("Failed")}.get(obj.last_sync_status, obj.last_sync_status)
-        if obj.last_sync_error:
-            return format_html(
-                '<span style="color:{}" title="{}">{} ({})</span>',
-                colour,
-                obj.last_sync_error,
-                label,
-                obj.last_sync_error_kind,
-            )
-        return format_html('<span style="color:{}">{}</span>', colour, label)
+        label, css = admin_views.status_badge(obj.last_sync_status)
+        if obj.last_sync_error_kind:
+            label = f"{label} ({obj.get_last_sync_error_kind_display()})"
+        return format_html(
+            '<span class="{}" title="{}" data-instance="{}" data-capacity-field="status">{}</span>',
+            css,
+            obj.last_sync_error,
+            obj.pk,
+            label,
+        )
+
+    @admin.display(description=_("actions"))
+    def row_actions(self, obj):
+        button = (
+            '<button type="button" class="button" data-capacity-action="{}" data-url="{}" data-instance="{}">'
+            "{}</button>"
+        )
+        return format_html(
+            '<span class="capacity-actions" data-capacity-actions>{}{}'
+            '<span class="capacity-spinner" hidden aria-hidden="true"></span>'
+            '<span class="capacity-result" data-capacity-result role="status" aria-live="polite"></span></span>',
+            format_html(
+                button,
+                "sync",
+                reverse("admin:instances_instance_sync_capacity", args=[obj.pk]),
+                obj.pk,
+                _("Sync capacity"),
+            ),
+            format_html(
+                button,
+                "test",
+                reverse("admin:instances_instance_test_connection", args=[obj.pk]),
+                obj.pk,
+                _("Test connection"),
+            ),
+        )
 
     @admin.action(description=_("Test connection"), permissions=["sync_capacity"])
     def action_test_connection(self, request, queryset):

@@ -1,9 +1,21 @@
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from capacity.admin_views import human_duration, status_badge
 from capacity.formatting import human_bytes
 
 from .models import SyncInstanceRecord, SyncSession
+
+
+def badge(status, label):
+    css = status_badge(status)[1]
+    return format_html('<span class="{}">{}</span>', css, label)
+
+
+class CapacityMedia:
+    css = {"all": ["capacity/css/capacity.css"]}
 
 
 class SyncInstanceRecordInline(admin.TabularInline):
@@ -11,63 +23,109 @@ class SyncInstanceRecordInline(admin.TabularInline):
     extra = 0
     can_delete = False
     fields = [
-        "instance_name",
-        "status",
+        "instance_link",
+        "status_display",
         "databases_count",
         "saved_count",
         "deleted_count",
         "total_size",
+        "duration",
         "error_kind",
         "error",
         "warnings",
-        "started_at",
-        "completed_at",
     ]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("instance")
+
+    @admin.display(description=_("instance"))
+    def instance_link(self, obj):
+        if obj.instance_id is None:
+            return obj.instance_name
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:instances_instance_capacity", args=[obj.instance_id]),
+            obj.instance_name,
+        )
+
+    @admin.display(description=_("status"))
+    def status_display(self, obj):
+        return badge(obj.status, obj.get_status_display())
+
     @admin.display(description=_("total size"))
     def total_size(self, obj):
         return human_bytes(obj.total_size_bytes)
+
+    @admin.display(description=_("duration"))
+    def duration(self, obj):
+        return human_duration(obj.duration_seconds)
 
 
 @admin.register(SyncSession)
 class SyncSessionAdmin(admin.ModelAdmin):
     list_display = [
-        "session_id",
-        "sync_type",
-        "status",
         "started_at",
+        "short_id",
+        "sync_type",
+        "status_display",
         "duration",
-        "total_instances",
-        "successful_instances",
+        "instances_done",
         "failed_instances",
         "skipped_instances",
         "total_databases",
         "total_size",
         "created_by",
     ]
+    list_display_links = ["started_at", "short_id"]
     list_filter = ["status", "sync_type", "started_at"]
+    list_select_related = ["created_by"]
     search_fields = ["session_id", "records__instance_name"]
     inlines = [SyncInstanceRecordInline]
+    fieldsets = [
+        (
+            None,
+            {"fields": ["session_id", "sync_type", "category", "status_display", "created_by"]},
+        ),
+        (_("Timing"), {"fields": ["started_at", "completed_at", "duration"]}),
+        (
+            _("Counts"),
+            {
+                "fields": [
+                    "total_instances",
+                    "successful_instances",
+                    "failed_instances",
+                    "skipped_instances",
+                    "total_databases",
+                    "total_size",
+                ]
+            },
+        ),
+    ]
     readonly_fields = [
         "session_id",
         "sync_type",
         "category",
-        "status",
+        "status_display",
         "total_instances",
         "successful_instances",
         "failed_instances",
         "skipped_instances",
         "total_databases",
-        "total_size_bytes",
+        "total_size",
         "started_at",
         "completed_at",
+        "duration",
         "created_by",
     ]
     date_hierarchy = "started_at"
+    Media = CapacityMedia
 
     def has_add_permission(self, request):
         return False
@@ -75,9 +133,23 @@ class SyncSessionAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    @admin.display(description=_("duration (s)"))
+    @admin.display(description=_("session"), ordering="session_id")
+    def short_id(self, obj):
+        return str(obj.session_id)[:8]
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_display(self, obj):
+        return badge(obj.status, obj.get_status_display())
+
+    @admin.display(description=_("duration"))
     def duration(self, obj):
-        return obj.duration_seconds if obj.duration_seconds is not None else "—"
+        if obj.completed_at is None:
+            return _("running")
+        return human_duration(obj.duration_seconds)
+
+    @admin.display(description=_("succeeded / instances"), ordering="successful_instances")
+    def instances_done(self, obj):
+        return f"{obj.successful_instances} / {obj.total_instances}"
 
     @admin.display(description=_("total size"), ordering="total_size_bytes")
     def total_size(self, obj):
@@ -86,10 +158,20 @@ class SyncSessionAdmin(admin.ModelAdmin):
 
 @admin.register(SyncInstanceRecord)
 class SyncInstanceRecordAdmin(admin.ModelAdmin):
-    list_display = ["instance_name", "session", "status", "error_kind", "databases_count", "total_size", "completed_at"]
+    list_display = [
+        "instance_name",
+        "session",
+        "status_display",
+        "error_kind",
+        "databases_count",
+        "total_size",
+        "duration",
+        "completed_at",
+    ]
     list_filter = ["status", "error_kind", "session__sync_type"]
     search_fields = ["instance_name", "error"]
     list_select_related = ["session"]
+    Media = CapacityMedia
 
     def has_add_permission(self, request):
         return False
@@ -97,6 +179,14 @@ class SyncInstanceRecordAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    @admin.display(description=_("status"), ordering="status")
+    def status_display(self, obj):
+        return badge(obj.status, obj.get_status_display())
+
     @admin.display(description=_("total size"), ordering="total_size_bytes")
     def total_size(self, obj):
         return human_bytes(obj.total_size_bytes)
+
+    @admin.display(description=_("duration"))
+    def duration(self, obj):
+        return human_duration(obj.duration_seconds)
