@@ -1,0 +1,330 @@
+"""SQL Server: file sizes per database from sys.master_files, data and log apart, through ODBC.
+
+Sizes are what the files hold on disk (allocated pages * 8 KiB), which is what a SQL Server DBA
+plans capacity against: a data file does not shrink when rows are deleted. tempdb is read from
+its own current files, because sys.master_files keeps the size tempdb is recreated with at start.
+"""
+
+import re
+
+import pyodbc
+from django.utils.translation import gettext as _
+
+from ..choices import ErrorKind
+from .base import BaseEngine, CollectResult, DatabaseSize, EngineError
+
+PAGE_BYTES = 8192
+SYSTEM_DATABASES = frozenset({"master", "model", "msdb", "tempdb"})
+ONLINE = "ONLINE"
+
+# Microsoft's drivers first (newest first), FreeTDS (Debian's tdsodbc) as the fallback.
+_MICROSOFT_DRIVER = re.compile(r"^ODBC Driver (\d+) for SQL Server$", re.IGNORECASE)
+FREETDS_DRIVER = "FreeTDS"
+# FreeTDS's "auto" protocol retries with TDS 5.0 after a login timeout and that retry ignores the
+# timeout, so a silent port would hang for ever: always name a version (7.4 = SQL Server 2012+).
+DEFAULT_TDS_VERSION = "7.4"
+APP_NAME = "capacity-platform"
+
+# One row per database with its data (type 0) and log (type 1) files summed apart, in bytes.
+# size is an int count of 8 KiB pages; it is widened before multiplying so large files cannot
+# overflow. file_count tells "no files" apart from "not allowed to see the files": rows of
+# sys.master_files are filtered silently for a login without VIEW ANY DEFINITION.
+SIZES_SQL = """
+SELECT d.name,
+       d.state_desc,
+       d.source_database_id,
+       COUNT(mf.file_id) AS file_count,
+       COALESCE(SUM(CASE WHEN mf.type = 0 THEN CAST(mf.size AS bigint) * 8192 ELSE 0 END), 0) AS data_bytes,
+       COALESCE(SUM(CASE WHEN mf.type = 1 THEN CAST(mf.size AS bigint) * 8192 ELSE 0 END), 0) AS log_bytes
+FROM sys.databases AS d
+LEFT JOIN sys.master_files AS mf ON mf.database_id = d.database_id
+GROUP BY d.database_id, d.name, d.state_desc, d.source_database_id
+ORDER BY d.name
+"""
+
+# tempdb's files as they are now (they grow after start-up and master_files does not follow).
+TEMPDB_SIZES_SQL = """
+SELECT COUNT(f.file_id) AS file_count,
+       COALESCE(SUM(CASE WHEN f.type = 0 THEN CAST(f.size AS bigint) * 8192 ELSE 0 END), 0) AS data_bytes,
+       COALESCE(SUM(CASE WHEN f.type = 1 THEN CAST(f.size AS bigint) * 8192 ELSE 0 END), 0) AS log_bytes
+FROM tempdb.sys.database_files AS f
+"""
+
+VERSION_SQL = """
+SELECT CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(128)) AS product_version,
+       CAST(SERVERPROPERTY('ProductLevel') AS nvarchar(128)) AS product_level,
+       CAST(SERVERPROPERTY('Edition') AS nvarchar(128)) AS edition,
+       @@VERSION AS version_banner
+"""
+
+#: Every statement the adapter runs, so the tests can check each one against the catalog.
+STATEMENTS = (SIZES_SQL, TEMPDB_SIZES_SQL, VERSION_SQL)
+
+_AUTH_STATES = {"28000"}
+# Login failed, password expired / must change, account locked, default database unavailable.
+_AUTH_NATIVE = {18456, 18452, 18486, 18487, 18488, 4060, 4064}
+_TIMEOUT_STATES = {"HYT00", "HYT01"}
+_CONNECTION_STATES = {"08001", "08S01", "08004", "08003", "08007"}
+# Object permission denied, no permission for the action, VIEW SERVER STATE / VIEW ANY
+# DEFINITION denied, CREATE DATABASE denied, principal cannot access the database.
+_PERMISSION_NATIVE = {229, 297, 300, 262, 916}
+_NATIVE_CODE = re.compile(r"\((\d+)\)")
+_RECORD_PREFIX = re.compile(r"^\s*\[[0-9A-Z]{5}\]\s*")
+_VENDOR_TAGS = re.compile(r"^(?:\[[^\]]*\])+")
+_ODBC_CALL = re.compile(r"\s*\((?:SQL\w+)\)\s*$")
+# "(0)" is the native error number of a message that has none.
+_NO_NATIVE_CODE = re.compile(r"\s*\(0\)\s*$")
+
+
+def pick_driver(options: dict) -> str:
+    """The ODBC driver to use: the one the instance names, else the best installed one."""
+    installed = list(pyodbc.drivers())
+    wanted = (options or {}).get("odbc_driver")
+    if wanted:
+        # A path to the driver library is accepted by unixODBC without registration.
+        if wanted in installed or "/" in wanted:
+            return wanted
+        raise EngineError(
+            ErrorKind.UNSUPPORTED,
+            _("ODBC driver %(driver)s is not installed on this server (installed: %(installed)s).")
+            % {"driver": wanted, "installed": ", ".join(installed) or _("none")},
+        )
+    microsoft = sorted(
+        (name for name in installed if _MICROSOFT_DRIVER.match(name)),
+        key=lambda name: int(_MICROSOFT_DRIVER.match(name).group(1)),
+        reverse=True,
+    )
+    if microsoft:
+        return microsoft[0]
+    for name in installed:
+        if name.lower() == FREETDS_DRIVER.lower():
+            return name
+    raise EngineError(
+        ErrorKind.UNSUPPORTED,
+        _(
+            "No SQL Server ODBC driver is installed on this server; install Microsoft's msodbcsql18 "
+            "or FreeTDS (the tdsodbc package) and register it with odbcinst."
+        ),
+    )
+
+
+def is_freetds(driver: str) -> bool:
+    lowered = driver.lower()
+    return "freetds" in lowered or "tdsodbc" in lowered
+
+
+def odbc_value(value) -> str:
+    """A connection-string value, braced so ; { } and spaces in a password cannot break the string."""
+    return "{" + str(value).replace("}", "}}") + "}"
+
+
+def _yes_no(value) -> str:
+    if isinstance(value, str):
+        return value.strip().lower()
+    return "yes" if value else "no"
+
+
+def connection_string(params, driver: str) -> str:
+    options = params.options or {}
+    parts = [("DRIVER", odbc_value(driver))]
+    if is_freetds(driver):
+        parts += [
+            ("SERVER", params.host),
+            ("PORT", str(int(params.port))),
+            ("TDS_Version", str(options.get("tds_version") or DEFAULT_TDS_VERSION)),
+        ]
+    else:
+        parts.append(("SERVER", f"{params.host},{int(params.port)}"))
+    parts += [
+        ("UID", odbc_value(params.username)),
+        ("PWD", odbc_value(params.password)),
+        # master is always there; a login whose default database is offline could not log in otherwise.
+        ("DATABASE", odbc_value(options.get("database") or "master")),
+        ("APP", APP_NAME),
+    ]
+    if "encrypt" in options:
+        encrypt = _yes_no(options["encrypt"])
+        if is_freetds(driver):
+            parts.append(("Encryption", "off" if encrypt in ("no", "false", "optional") else "require"))
+        else:
+            parts.append(("Encrypt", encrypt))
+    if "trust_server_certificate" in options and not is_freetds(driver):
+        # FreeTDS only checks certificates when given a CA file, so the option has no meaning there.
+        parts.append(("TrustServerCertificate", _yes_no(options["trust_server_certificate"])))
+    return ";".join(f"{key}={value}" for key, value in parts) + ";"
+
+
+def clean_message(text: str) -> str:
+    """The driver's diagnostic records as one readable line, without SQLSTATE and vendor tags."""
+    records = []
+    for record in re.split(r";\s*(?=\[[0-9A-Z]{5}\])", str(text)):
+        record = _RECORD_PREFIX.sub("", record)
+        record = _VENDOR_TAGS.sub("", record.strip())
+        record = _NO_NATIVE_CODE.sub("", _ODBC_CALL.sub("", record))
+        record = " ".join(record.split())
+        if record and record not in records:
+            records.append(record)
+    return "; ".join(records)
+
+
+def _sqlstate_and_text(exc: Exception) -> tuple[str, str]:
+    args = getattr(exc, "args", ()) or ()
+    if len(args) >= 2 and isinstance(args[0], str) and re.fullmatch(r"[0-9A-Z]{5}", args[0]):
+        return args[0], str(args[1])
+    return "", " ".join(str(a) for a in args) or type(exc).__name__
+
+
+class SQLServerEngine(BaseEngine):
+    db_type = "sqlserver"
+    driver_name = "pyodbc"
+
+    def __init__(self, params):
+        super().__init__(params)
+        self._driver = ""
+
+    def _open(self):
+        p = self.params
+        self._driver = pick_driver(p.options)
+        conn = pyodbc.connect(connection_string(p, self._driver), timeout=int(p.connect_timeout), autocommit=True)
+        try:
+            conn.timeout = int(p.query_timeout)
+        except Exception:
+            conn.close()
+            raise
+        return conn
+
+    def _query(self, sql: str) -> list:
+        cur = self._conn.cursor()
+        try:
+            cur.execute(sql)
+            return cur.fetchall()
+        finally:
+            cur.close()
+
+    def _server_version(self) -> str:
+        rows = self._query(VERSION_SQL)
+        product_version, product_level, edition, banner = rows[0]
+        if product_version:
+            level = f" {product_level}" if product_level else ""
+            tail = f" - {edition}" if edition else ""
+            return f"Microsoft SQL Server {product_version}{level}{tail}"
+        lines = (banner or "").strip().splitlines()
+        return lines[0].strip() if lines else ""
+
+    def _list_database_sizes(self) -> CollectResult:
+        rows = self._query(SIZES_SQL)
+        tempdb_files = self._tempdb_files()
+        return rows_to_result(rows, tempdb_files)
+
+    def _tempdb_files(self):
+        """(file_count, data_bytes, log_bytes) of tempdb now, or the reason it could not be read."""
+        try:
+            rows = self._query(TEMPDB_SIZES_SQL)
+        except pyodbc.Error as exc:
+            state, text = _sqlstate_and_text(exc)
+            if state in _TIMEOUT_STATES or state in _CONNECTION_STATES:
+                raise
+            return clean_message(text)
+        return tuple(rows[0]) if rows else (0, 0, 0)
+
+    def translate_error(self, exc: Exception) -> EngineError:
+        connecting = self._conn is None
+        state, raw = _sqlstate_and_text(exc)
+        text = self._redact(clean_message(raw))
+        natives = {int(n) for n in _NATIVE_CODE.findall(raw)}
+        lowered = raw.lower()
+        where = {"host": self.params.host, "port": self.params.port}
+
+        if state == "IM002" or "can't open lib" in lowered or "cannot open lib" in lowered:
+            return EngineError(
+                ErrorKind.UNSUPPORTED,
+                _("ODBC driver %(driver)s is not installed on this server: %(msg)s")
+                % {"driver": self._driver or self.params.options.get("odbc_driver", ""), "msg": text},
+            )
+        if state in _AUTH_STATES or natives & _AUTH_NATIVE:
+            return EngineError(
+                ErrorKind.AUTH,
+                _("SQL Server refused the login %(user)s: %(msg)s") % {"user": self.params.username, "msg": text},
+            )
+        if state in _TIMEOUT_STATES or "timeout" in lowered or "timed out" in lowered:
+            if connecting:
+                message = _("No answer from SQL Server at %(host)s:%(port)s in time: %(msg)s")
+                return EngineError(ErrorKind.TIMEOUT, message % {**where, "msg": text})
+            return EngineError(ErrorKind.TIMEOUT, _("Query timed out: %(msg)s") % {"msg": text})
+        if natives & _PERMISSION_NATIVE:
+            return EngineError(
+                ErrorKind.PERMISSION,
+                _("%(msg)s (the login needs VIEW ANY DEFINITION and VIEW SERVER STATE)") % {"msg": text},
+            )
+        if state in _CONNECTION_STATES:
+            return EngineError(
+                ErrorKind.CONNECTION,
+                _("Cannot reach SQL Server at %(host)s:%(port)s: %(msg)s") % {**where, "msg": text},
+            )
+        if connecting:
+            return EngineError(
+                ErrorKind.CONNECTION,
+                _("Cannot connect to SQL Server at %(host)s:%(port)s: %(msg)s") % {**where, "msg": text},
+            )
+        return EngineError(ErrorKind.DATA, text)
+
+    def _redact(self, text: str) -> str:
+        password = self.params.password
+        return text.replace(password, "***") if password else text
+
+
+def rows_to_result(rows, tempdb_files=None) -> CollectResult:
+    """Turn (name, state_desc, source_database_id, file_count, data_bytes, log_bytes) rows into sizes.
+
+    tempdb_files is tempdb's current (file_count, data_bytes, log_bytes), or a message saying why
+    it could not be read (then master_files' figures stand, with a warning).
+    """
+    result = CollectResult(databases=[])
+    unseen = []
+    measured = []
+    for name, state, source_database_id, file_count, data_bytes, log_bytes in rows:
+        if (state or "").upper() != ONLINE:
+            result.warnings.append(
+                _("Skipped database %(name)s: it is %(state)s.") % {"name": name, "state": state or _("in no state")}
+            )
+            continue
+        if source_database_id is not None:
+            # A snapshot's master_files size is the most it could ever take, not what it takes.
+            result.warnings.append(_("Skipped database snapshot %(name)s.") % {"name": name})
+            continue
+        data_bytes, log_bytes, file_count = int(data_bytes or 0), int(log_bytes or 0), int(file_count or 0)
+        if name.lower() == "tempdb":
+            if isinstance(tempdb_files, tuple):
+                file_count, data_bytes, log_bytes = (int(v or 0) for v in tempdb_files)
+            elif tempdb_files:
+                result.warnings.append(
+                    _("tempdb measured from its start-up size, its current files could not be read: %(msg)s")
+                    % {"msg": tempdb_files}
+                )
+        if file_count == 0:
+            unseen.append(name)
+            continue
+        measured.append(
+            DatabaseSize(
+                name=name,
+                size_bytes=data_bytes + log_bytes,
+                data_size_bytes=data_bytes,
+                index_size_bytes=None,
+                log_size_bytes=log_bytes,
+                is_system=name.lower() in SYSTEM_DATABASES,
+            )
+        )
+    # tempdb's own files are readable by everyone, so it proves nothing about master_files.
+    if unseen and not any(db.name.lower() != "tempdb" for db in measured):
+        raise EngineError(
+            ErrorKind.PERMISSION,
+            _(
+                "The login sees %(n)d databases but none of their files; grant it VIEW ANY DEFINITION "
+                "(sizes come from sys.master_files)."
+            )
+            % {"n": len(unseen)},
+        )
+    for name in unseen:
+        result.warnings.append(_("Skipped database %(name)s: the login cannot see its files.") % {"name": name})
+    result.databases = measured
+    return result

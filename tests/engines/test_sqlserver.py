@@ -1,0 +1,546 @@
+"""SQL Server adapter: its SQL against the documented catalog, sizes from recorded catalog rows,
+error kinds, and the real FreeTDS driver against loopback ports."""
+
+import glob
+import time
+from unittest import mock
+
+import pyodbc
+import pytest
+from sqlglot.errors import OptimizeError
+
+from instances.engines import sqlserver
+from instances.engines.base import ConnectionParams, EngineError
+from instances.engines.sqlserver import SQLServerEngine
+
+from .catalogs import SQLSERVER_CATALOG, SQLSERVER_DEFAULT_CATALOG
+from .helpers import CatalogDatabase, FakeConnection, check_sql, closed_port, silent_server
+
+PAGE = 8192
+PASSWORD = "S3cret;pw}x"
+CONNECT = "instances.engines.sqlserver.pyodbc.connect"
+DRIVERS = "instances.engines.sqlserver.pyodbc.drivers"
+
+
+@pytest.fixture(autouse=True)
+def installed_drivers():
+    """Microsoft's driver as if installed, so tests do not depend on this machine's ODBC set-up.
+
+    The loopback tests name FreeTDS (registered, or by its library path) and reach the real driver.
+    """
+    with mock.patch(DRIVERS, return_value=["ODBC Driver 18 for SQL Server", "FreeTDS"]) as drivers:
+        yield drivers
+
+
+def make_params(**overrides):
+    values = {
+        "host": "mssql01.example.net",
+        "port": 1433,
+        "username": "capacity",
+        "password": PASSWORD,
+        "options": {"odbc_driver": "ODBC Driver 18 for SQL Server"},
+        "connect_timeout": 2,
+        "query_timeout": 60,
+        "name": "mssql01",
+    }
+    values.update(overrides)
+    return ConnectionParams(**values)
+
+
+def database(name, database_id, state_desc="ONLINE", source_database_id=None):
+    return {
+        "name": name,
+        "database_id": database_id,
+        "source_database_id": source_database_id,
+        "state": {"ONLINE": 0, "RESTORING": 1, "OFFLINE": 6}[state_desc],
+        "state_desc": state_desc,
+        "recovery_model_desc": "FULL" if database_id > 4 else "SIMPLE",
+        "compatibility_level": 160,
+    }
+
+
+def master_file(database_id, file_id, file_type, name, pages, physical_name, data_space_id=1):
+    return {
+        "database_id": database_id,
+        "file_id": file_id,
+        "type": file_type,
+        "type_desc": {0: "ROWS", 1: "LOG"}[file_type],
+        "data_space_id": 0 if file_type == 1 else data_space_id,
+        "name": name,
+        "physical_name": physical_name,
+        "state": 0,
+        "state_desc": "ONLINE",
+        "size": pages,
+        "max_size": -1 if file_type == 0 else 268435456,
+        "growth": 8192,
+        "is_percent_growth": 0,
+    }
+
+
+def tempdb_file(file_id, file_type, name, pages):
+    row = master_file(2, file_id, file_type, name, pages, f"/var/opt/mssql/data/{name}.ndf")
+    del row["database_id"]
+    return row
+
+
+DATA = "/var/opt/mssql/data/"
+# As a SQL Server 2022 would list them: system databases, an OFFLINE and a RESTORING one, a
+# snapshot, a database with two data files and one with three log files.
+DATABASES = [
+    database("master", 1),
+    database("tempdb", 2),
+    database("model", 3),
+    database("msdb", 4),
+    database("Sales", 5),
+    database("Archive2019", 6, "OFFLINE"),
+    database("Staging", 7, "RESTORING"),
+    database("Sales_snapshot_0600", 8, source_database_id=5),
+    database("Warehouse", 9),
+]
+MASTER_FILES = [
+    master_file(1, 1, 0, "master", 592, DATA + "master.mdf"),
+    master_file(1, 2, 1, "mastlog", 256, DATA + "mastlog.ldf"),
+    # tempdb as it is recreated at start-up: the figures the adapter must NOT report.
+    master_file(2, 1, 0, "tempdev", 1024, DATA + "tempdb.mdf"),
+    master_file(2, 2, 1, "templog", 1024, DATA + "templog.ldf"),
+    master_file(2, 3, 0, "temp2", 1024, DATA + "tempdb_mssql_2.ndf"),
+    master_file(3, 1, 0, "modeldev", 1024, DATA + "model.mdf"),
+    master_file(3, 2, 1, "modellog", 768, DATA + "modellog.ldf"),
+    master_file(4, 1, 0, "MSDBData", 1952, DATA + "MSDBData.mdf"),
+    master_file(4, 2, 1, "MSDBLog", 96, DATA + "MSDBLog.ldf"),
+    master_file(5, 1, 0, "Sales", 1310720, DATA + "Sales.mdf"),
+    master_file(5, 2, 1, "Sales_log", 262144, DATA + "Sales_log.ldf"),
+    master_file(5, 3, 0, "Sales_2024", 655360, DATA + "Sales_2024.ndf", data_space_id=2),
+    master_file(6, 1, 0, "Archive2019", 64000, DATA + "Archive2019.mdf"),
+    master_file(6, 2, 1, "Archive2019_log", 8000, DATA + "Archive2019_log.ldf"),
+    master_file(7, 1, 0, "Staging", 12800, DATA + "Staging.mdf"),
+    master_file(7, 2, 1, "Staging_log", 1280, DATA + "Staging_log.ldf"),
+    master_file(8, 1, 0, "Sales", 1310720, DATA + "Sales_snapshot_0600.ss"),
+    master_file(8, 3, 0, "Sales_2024", 655360, DATA + "Sales_2024_snapshot_0600.ss", data_space_id=2),
+    master_file(9, 1, 0, "Warehouse", 2621440, DATA + "Warehouse.mdf"),
+    master_file(9, 2, 1, "Warehouse_log", 131072, DATA + "Warehouse_log.ldf"),
+    master_file(9, 3, 1, "Warehouse_log2", 131072, "/mnt/log2/Warehouse_log2.ldf"),
+    master_file(9, 4, 1, "Warehouse_log3", 65536, "/mnt/log3/Warehouse_log3.ldf"),
+]
+# tempdb now, after it grew during the day.
+TEMPDB_FILES = [
+    tempdb_file(1, 0, "tempdev", 131072),
+    tempdb_file(2, 1, "templog", 32768),
+    tempdb_file(3, 0, "temp2", 131072),
+]
+VERSION_ROW = ("16.0.4135.4", "RTM", "Developer Edition (64-bit)", "Microsoft SQL Server 2022 (RTM-CU12)...")
+
+
+def catalog(databases=DATABASES, master_files=MASTER_FILES, tempdb_files=TEMPDB_FILES):
+    return CatalogDatabase(
+        "tsql",
+        SQLSERVER_CATALOG,
+        {
+            ("master", "sys", "databases"): databases,
+            ("master", "sys", "master_files"): master_files,
+            ("tempdb", "sys", "database_files"): tempdb_files,
+        },
+        default_catalog=SQLSERVER_DEFAULT_CATALOG,
+    )
+
+
+def fake_connection(responses=None, **catalog_rows):
+    return FakeConnection(
+        responses={sqlserver.VERSION_SQL: [VERSION_ROW], **(responses or {})}, catalog=catalog(**catalog_rows)
+    )
+
+
+def collect(conn, params=None):
+    with mock.patch(CONNECT, return_value=conn) as connect:
+        with SQLServerEngine(params or make_params()) as engine:
+            result = engine.list_database_sizes()
+    return result, connect
+
+
+def translate(exc, *, connecting=True, params=None):
+    """The EngineError an engine raises for a driver exception at connect or at query time."""
+    params = params or make_params()
+    if connecting:
+        with mock.patch(CONNECT, side_effect=exc), pytest.raises(EngineError) as info:
+            SQLServerEngine(params).connect()
+        return info.value
+    conn = fake_connection({sqlserver.SIZES_SQL: exc})
+    with mock.patch(CONNECT, return_value=conn), pytest.raises(EngineError) as info:
+        with SQLServerEngine(params) as engine:
+            engine.list_database_sizes()
+    assert conn.closed
+    return info.value
+
+
+# --- the SQL itself ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sql", sqlserver.STATEMENTS, ids=["sizes", "tempdb", "version"])
+def test_every_statement_parses_and_names_only_catalog_columns(sql):
+    check_sql(sql, "tsql", SQLSERVER_CATALOG, SQLSERVER_DEFAULT_CATALOG)
+
+
+@pytest.mark.parametrize(
+    "typo",
+    [("mf.size", "mf.size_pages"), ("d.state_desc", "d.status_desc"), ("sys.master_files", "sys.masterfiles")],
+)
+def test_a_misspelt_column_or_view_fails_the_check(typo):
+    broken = sqlserver.SIZES_SQL.replace(*typo)
+    with pytest.raises((OptimizeError, AssertionError)):
+        check_sql(broken, "tsql", SQLSERVER_CATALOG, SQLSERVER_DEFAULT_CATALOG)
+
+
+def test_sizes_are_computed_in_bigint_before_multiplying():
+    # size is an int count of pages; int * 8192 overflows past 256 GiB on the server.
+    assert sqlserver.SIZES_SQL.count("CAST(mf.size AS bigint) * 8192") == 2
+    assert sqlserver.TEMPDB_SIZES_SQL.count("CAST(f.size AS bigint) * 8192") == 2
+
+
+# --- sizes from recorded catalog rows ------------------------------------------------------------
+
+
+def test_sizes_from_recorded_catalog_rows():
+    conn = fake_connection()
+    result, _connect = collect(conn)
+    sizes = {db.name: db for db in result.databases}
+
+    assert sorted(sizes) == ["Sales", "Warehouse", "master", "model", "msdb", "tempdb"]
+    assert (sizes["master"].data_size_bytes, sizes["master"].log_size_bytes) == (592 * PAGE, 256 * PAGE)
+    assert sizes["master"].size_bytes == (592 + 256) * PAGE
+    assert sizes["model"].size_bytes == (1024 + 768) * PAGE
+    assert sizes["msdb"].size_bytes == (1952 + 96) * PAGE
+
+    sales = sizes["Sales"]
+    assert sales.data_size_bytes == (1310720 + 655360) * PAGE == 16_106_127_360
+    assert sales.log_size_bytes == 262144 * PAGE
+    assert sales.size_bytes == 18_253_611_008
+    assert sales.index_size_bytes is None
+    assert not sales.is_system
+
+    warehouse = sizes["Warehouse"]
+    assert warehouse.log_size_bytes == (131072 + 131072 + 65536) * PAGE
+    assert warehouse.data_size_bytes == 2621440 * PAGE
+    assert warehouse.size_bytes == 24_159_191_040
+
+
+def test_tempdb_is_measured_from_its_current_files_not_its_startup_size():
+    result, _ = collect(fake_connection())
+    tempdb = next(db for db in result.databases if db.name == "tempdb")
+    assert tempdb.data_size_bytes == (131072 + 131072) * PAGE
+    assert tempdb.log_size_bytes == 32768 * PAGE
+    assert tempdb.size_bytes == 2_415_919_104
+    assert tempdb.is_system
+
+
+def test_system_databases_are_flagged():
+    result, _ = collect(fake_connection())
+    assert {db.name for db in result.databases if db.is_system} == {"master", "model", "msdb", "tempdb"}
+
+
+def test_databases_not_online_and_snapshots_are_skipped_with_a_warning():
+    result, _ = collect(fake_connection())
+    names = {db.name for db in result.databases}
+    assert not names & {"Archive2019", "Staging", "Sales_snapshot_0600"}
+    assert sorted(result.warnings) == [
+        "Skipped database Archive2019: it is OFFLINE.",
+        "Skipped database Staging: it is RESTORING.",
+        "Skipped database snapshot Sales_snapshot_0600.",
+    ]
+
+
+def test_only_declared_statements_run_and_every_cursor_is_closed():
+    conn = fake_connection()
+    collect(conn)
+    assert conn.executed == [sqlserver.SIZES_SQL, sqlserver.TEMPDB_SIZES_SQL]
+    assert set(conn.executed) <= set(sqlserver.STATEMENTS)
+    assert conn.cursors_open == 0
+    assert conn.closed
+
+
+def test_a_login_that_cannot_see_master_files_gets_a_permission_error():
+    # Without VIEW ANY DEFINITION, sys.master_files silently returns no rows.
+    conn = fake_connection(master_files=[])
+    with pytest.raises(EngineError) as info:
+        collect(conn)
+    assert info.value.kind == "permission"
+    assert "VIEW ANY DEFINITION" in info.value.message
+    assert conn.closed
+
+
+def test_a_database_whose_files_are_hidden_is_skipped_with_a_warning():
+    visible = [row for row in MASTER_FILES if row["database_id"] != 9]
+    result, _ = collect(fake_connection(master_files=visible))
+    assert "Warehouse" not in {db.name for db in result.databases}
+    assert any("Warehouse" in w and "cannot see its files" in w for w in result.warnings)
+
+
+def test_tempdb_falls_back_to_master_files_when_its_files_cannot_be_read():
+    denied = pyodbc.ProgrammingError(
+        "42000",
+        '[42000] [Microsoft][ODBC Driver 18 for SQL Server][SQL Server]The server principal "capacity" is not '
+        'able to access the database "tempdb" under the current security context. (916) (SQLExecDirectW)',
+    )
+    result, _ = collect(fake_connection({sqlserver.TEMPDB_SIZES_SQL: denied}))
+    tempdb = next(db for db in result.databases if db.name == "tempdb")
+    assert tempdb.data_size_bytes == (1024 + 1024) * PAGE
+    assert tempdb.log_size_bytes == 1024 * PAGE
+    assert any(w.startswith("tempdb measured from its start-up size") for w in result.warnings)
+
+
+def test_server_version_names_version_level_and_edition():
+    with mock.patch(CONNECT, return_value=fake_connection()):
+        result = SQLServerEngine(make_params()).test_connection()
+    assert result.success
+    assert result.server_version == "Microsoft SQL Server 16.0.4135.4 RTM - Developer Edition (64-bit)"
+
+
+def test_server_version_falls_back_to_the_first_line_of_the_banner():
+    banner = (
+        "Microsoft SQL Server 2019 (RTM-CU22) (KB5027702) - 15.0.4322.2 (X64) \n\tJul 27 2023 18:11:00 \n"
+        "\tCopyright (C) 2019 Microsoft Corporation\n\tStandard Edition (64-bit) on Linux"
+    )
+    conn = fake_connection({sqlserver.VERSION_SQL: [(None, None, None, banner)]})
+    with mock.patch(CONNECT, return_value=conn), SQLServerEngine(make_params()) as engine:
+        version = engine.server_version()
+    assert version == "Microsoft SQL Server 2019 (RTM-CU22) (KB5027702) - 15.0.4322.2 (X64)"
+
+
+# --- driver choice and connection string ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("installed", "expected"),
+    [
+        (
+            ["FreeTDS", "ODBC Driver 17 for SQL Server", "ODBC Driver 18 for SQL Server"],
+            "ODBC Driver 18 for SQL Server",
+        ),
+        (["ODBC Driver 17 for SQL Server", "FreeTDS"], "ODBC Driver 17 for SQL Server"),
+        (["PostgreSQL Unicode", "FreeTDS"], "FreeTDS"),
+    ],
+)
+def test_driver_preference_when_none_is_named(installed, expected):
+    with mock.patch(DRIVERS, return_value=installed):
+        assert sqlserver.pick_driver({}) == expected
+
+
+@pytest.mark.parametrize("installed", [[], ["PostgreSQL Unicode", "MySQL ODBC 8.0 Unicode Driver"]])
+def test_no_sql_server_driver_installed_is_unsupported(installed):
+    with mock.patch(DRIVERS, return_value=installed), mock.patch(CONNECT) as connect:
+        result = SQLServerEngine(make_params(options={})).test_connection()
+    assert not result.success
+    assert result.error_kind == "unsupported"
+    assert "tdsodbc" in result.error
+    connect.assert_not_called()
+
+
+def test_a_named_driver_that_is_not_installed_is_unsupported():
+    with mock.patch(DRIVERS, return_value=["FreeTDS"]), pytest.raises(EngineError) as info:
+        SQLServerEngine(make_params()).connect()
+    assert info.value.kind == "unsupported"
+    assert info.value.message == (
+        "ODBC driver ODBC Driver 18 for SQL Server is not installed on this server (installed: FreeTDS)."
+    )
+
+
+def test_microsoft_driver_gets_host_comma_port_and_timeouts():
+    conn = fake_connection()
+    with mock.patch(DRIVERS, return_value=["ODBC Driver 18 for SQL Server"]):
+        _result, connect = collect(conn, make_params(connect_timeout=7, query_timeout=45))
+    (conn_str,), kwargs = connect.call_args
+    assert "SERVER=mssql01.example.net,1433;" in conn_str
+    assert "PORT=" not in conn_str
+    assert conn_str.startswith("DRIVER={ODBC Driver 18 for SQL Server};")
+    assert kwargs["timeout"] == 7
+    assert conn.timeout == 45
+
+
+def test_freetds_gets_port_and_a_fixed_tds_version():
+    params = make_params(options={"odbc_driver": "FreeTDS"})
+    with mock.patch(DRIVERS, return_value=["FreeTDS"]):
+        _result, connect = collect(fake_connection(), params)
+    (conn_str,), _kwargs = connect.call_args
+    assert "SERVER=mssql01.example.net;PORT=1433;TDS_Version=7.4;" in conn_str
+
+
+def test_password_is_braced_so_separators_in_it_are_harmless():
+    conn_str = sqlserver.connection_string(make_params(), "ODBC Driver 18 for SQL Server")
+    assert "PWD={S3cret;pw}}x};" in conn_str
+    assert "DATABASE={master};" in conn_str
+
+
+@pytest.mark.parametrize(
+    ("driver", "options", "expected", "absent"),
+    [
+        ("ODBC Driver 18 for SQL Server", {"encrypt": True, "trust_server_certificate": True},
+         ["Encrypt=yes;", "TrustServerCertificate=yes;"], []),
+        ("ODBC Driver 18 for SQL Server", {"encrypt": "strict"}, ["Encrypt=strict;"], ["TrustServerCertificate"]),
+        ("ODBC Driver 17 for SQL Server", {"encrypt": False}, ["Encrypt=no;"], []),
+        ("FreeTDS", {"encrypt": True, "trust_server_certificate": True}, ["Encryption=require;"],
+         ["TrustServerCertificate", "Encrypt="]),
+        ("FreeTDS", {"encrypt": "no", "tds_version": "7.3"}, ["Encryption=off;", "TDS_Version=7.3;"], []),
+        ("ODBC Driver 18 for SQL Server", {}, [], ["Encrypt", "TrustServerCertificate"]),
+    ],
+)  # fmt: skip
+def test_tls_options(driver, options, expected, absent):
+    conn_str = sqlserver.connection_string(make_params(options=options), driver)
+    for part in expected:
+        assert part in conn_str
+    for part in absent:
+        assert part not in conn_str
+
+
+# --- error kinds ---------------------------------------------------------------------------------
+
+MS = "[Microsoft][ODBC Driver 18 for SQL Server]"
+
+
+@pytest.mark.parametrize(
+    ("exc", "connecting", "kind", "fragment"),
+    [
+        (pyodbc.InterfaceError("28000", f"[28000] {MS}[SQL Server]Login failed for user 'capacity'. (18456) "
+                               "(SQLDriverConnect)"), True, "auth", "Login failed for user 'capacity'."),
+        (pyodbc.OperationalError("42000", f"[42000] {MS}[SQL Server]Cannot open database \"master\" requested by "
+                                 "the login. The login failed. (4060) (SQLDriverConnect)"), True, "auth",
+         "Cannot open database"),
+        (pyodbc.OperationalError("HYT00", f"[HYT00] {MS}Login timeout expired (0) (SQLDriverConnect)"), True,
+         "timeout", "Login timeout expired"),
+        (pyodbc.OperationalError("HYT00", f"[HYT00] {MS}Query timeout expired (0) (SQLExecDirectW)"), False,
+         "timeout", "Query timed out"),
+        (pyodbc.OperationalError("08001", f"[08001] {MS}TCP Provider: Error code 0x2749 (10057) "
+                                 "(SQLDriverConnect)"), True, "connection", "TCP Provider"),
+        (pyodbc.OperationalError("08S01", "[08S01] [FreeTDS][SQL Server]Unable to connect: Adaptive Server is "
+                                 "unavailable or does not exist (20009) (SQLDriverConnect)"), True, "connection",
+         "Adaptive Server is unavailable"),
+        (pyodbc.OperationalError("08S01", f"[08S01] {MS}Communication link failure (0) (SQLExecDirectW)"), False,
+         "connection", "Communication link failure"),
+        (pyodbc.ProgrammingError("42000", f"[42000] {MS}[SQL Server]VIEW SERVER STATE permission was denied on "
+                                 "object 'server', database 'master'. (300) (SQLExecDirectW)"), False,
+         "permission", "VIEW SERVER STATE permission was denied"),
+        (pyodbc.ProgrammingError("42000", f"[42000] {MS}[SQL Server]The SELECT permission was denied on the object "
+                                 "'master_files', database 'mssqlsystemresource', schema 'sys'. (229) "
+                                 "(SQLExecDirectW)"), False, "permission", "SELECT permission was denied"),
+        (pyodbc.ProgrammingError("42000", f"[42000] {MS}[SQL Server]The user does not have permission to perform "
+                                 "this action. (297) (SQLExecDirectW)"), False, "permission", "does not have"),
+        (pyodbc.Error("01000", "[01000] [unixODBC][Driver Manager]Can't open lib 'ODBC Driver 18 for SQL Server' : "
+                      "file not found (0) (SQLDriverConnect)"), True, "unsupported", "is not installed"),
+        (pyodbc.InterfaceError("IM002", "[IM002] [unixODBC][Driver Manager]Data source name not found and no "
+                               "default driver specified (0) (SQLDriverConnect)"), True, "unsupported",
+         "is not installed"),
+        (pyodbc.DataError("22003", f"[22003] {MS}[SQL Server]Arithmetic overflow error converting expression to "
+                          "data type int. (8115) (SQLExecDirectW)"), False, "data", "Arithmetic overflow"),
+        (pyodbc.Error("HY000", f"[HY000] {MS}Unspecified error (0) (SQLDriverConnect)"), True, "connection",
+         "Unspecified error"),
+    ],
+)  # fmt: skip
+def test_driver_errors_map_to_kinds(exc, connecting, kind, fragment):
+    error = translate(exc, connecting=connecting)
+    assert error.kind == kind
+    assert fragment in error.message
+    assert "\n" not in error.message
+    assert "[Microsoft]" not in error.message and "(SQLDriverConnect)" not in error.message
+    assert not error.message.startswith("[")
+
+
+def test_the_password_never_appears_in_a_message():
+    exc = pyodbc.Error("HY000", f"[HY000] [FreeTDS][SQL Server]bad attribute value PWD={PASSWORD} (0)")
+    error = translate(exc)
+    assert PASSWORD not in error.message
+    assert "***" in error.message
+
+
+def test_multiple_diagnostic_records_become_one_line():
+    text = (
+        f"[28000] {MS}[SQL Server]Login failed for user 'capacity'. (18456) (SQLDriverConnect); "
+        f"[28000] {MS}[SQL Server]Login failed for user 'capacity'. (18456)"
+    )
+    error = translate(pyodbc.InterfaceError("28000", text))
+    assert error.message == "SQL Server refused the login capacity: Login failed for user 'capacity'. (18456)"
+
+
+# --- closing ---------------------------------------------------------------------------------------
+
+
+def test_close_runs_when_the_query_raises():
+    conn = fake_connection({sqlserver.SIZES_SQL: pyodbc.ProgrammingError("42000", "[42000] boom (229)")})
+    engine = SQLServerEngine(make_params())
+    with mock.patch(CONNECT, return_value=conn), pytest.raises(EngineError):
+        with engine:
+            engine.list_database_sizes()
+    assert conn.closed
+    assert conn.cursors_open == 0
+
+
+def test_close_runs_when_setting_the_query_timeout_fails():
+    class Refusing(FakeConnection):
+        def __setattr__(self, name, value):
+            if name == "timeout":
+                raise pyodbc.Error("HYC00", "[HYC00] Optional feature not implemented (0)")
+            super().__setattr__(name, value)
+
+    conn = Refusing()
+    with mock.patch(CONNECT, return_value=conn), pytest.raises(EngineError):
+        SQLServerEngine(make_params()).connect()
+    assert conn.closed
+
+
+def test_a_failing_close_does_not_hide_the_real_error():
+    conn = fake_connection({sqlserver.SIZES_SQL: pyodbc.OperationalError("HYT00", "[HYT00] Query timeout expired")})
+    conn.close = mock.Mock(side_effect=pyodbc.Error("08003", "[08003] Connection not open"))
+    with mock.patch(CONNECT, return_value=conn), pytest.raises(EngineError) as info:
+        with SQLServerEngine(make_params()) as engine:
+            engine.list_database_sizes()
+    assert info.value.kind == "timeout"
+    conn.close.assert_called_once()
+
+
+# --- the real FreeTDS driver against loopback ports ----------------------------------------------
+
+
+def _freetds_driver():
+    """FreeTDS by its registered name, else by its library path (unixODBC takes either)."""
+    if "FreeTDS" in pyodbc.drivers():
+        return "FreeTDS"
+    libraries = sorted(glob.glob("/usr/lib/*/odbc/libtdsodbc.so"))
+    return libraries[0] if libraries else None
+
+
+# Read at import, before the autouse fixture replaces the list of installed drivers.
+FREETDS = _freetds_driver()
+needs_freetds = pytest.mark.skipif(FREETDS is None, reason="FreeTDS (Debian's tdsodbc package) is not installed")
+
+
+def loopback_params(port):
+    return make_params(host="127.0.0.1", port=port, options={"odbc_driver": FREETDS}, connect_timeout=2)
+
+
+@needs_freetds
+def test_closed_port_is_a_connection_error_at_once():
+    started = time.monotonic()
+    with pytest.raises(EngineError) as info:
+        SQLServerEngine(loopback_params(closed_port())).connect()
+    assert time.monotonic() - started < 2 + 3
+    assert info.value.kind == "connection"
+    assert "\n" not in info.value.message
+    assert PASSWORD not in info.value.message
+
+
+@needs_freetds
+def test_silent_port_times_out_within_the_connect_timeout():
+    with silent_server() as port:
+        started = time.monotonic()
+        result = SQLServerEngine(loopback_params(port)).test_connection()
+        elapsed = time.monotonic() - started
+    assert not result.success
+    assert result.error_kind == "timeout"
+    assert elapsed < 2 + 3
+    assert "\n" not in result.error
+    assert PASSWORD not in result.error
+
+
+def test_a_driver_library_that_does_not_exist_is_unsupported():
+    params = make_params(host="127.0.0.1", port=closed_port(), options={"odbc_driver": "/nonexistent/libtdsodbc.so"})
+    with pytest.raises(EngineError) as info:
+        SQLServerEngine(params).connect()
+    assert info.value.kind == "unsupported"
+    assert "/nonexistent/libtdsodbc.so is not installed" in info.value.message
