@@ -365,9 +365,11 @@ def tablespace_rows_to_result(rows) -> CollectResult:
         if (status or "").upper() == OFFLINE:
             # An offline tablespace's files report no size; a zero would read as a collapse.
             result.warnings.append(_("Skipped tablespace %(name)s: it is OFFLINE.") % {"name": name})
+            result.skipped.append(name)
             continue
         if not int(file_count or 0):
             result.warnings.append(_("Skipped tablespace %(name)s: it has no files.") % {"name": name})
+            result.skipped.append(name)
             continue
         result.databases.append(
             DatabaseSize(
@@ -389,9 +391,11 @@ def container_rows_to_result(rows) -> CollectResult:
             result.warnings.append(
                 _("Skipped PDB %(name)s: it is MOUNTED, not open, so its files cannot be read.") % {"name": name}
             )
+            result.skipped.append(name)
             continue
         if not int(file_count or 0):
             hidden.append(name)
+            result.skipped.append(name)
             continue
         result.databases.append(
             DatabaseSize(

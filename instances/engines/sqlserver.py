@@ -287,10 +287,12 @@ def rows_to_result(rows, tempdb_files=None) -> CollectResult:
             result.warnings.append(
                 _("Skipped database %(name)s: it is %(state)s.") % {"name": name, "state": state or _("in no state")}
             )
+            result.skipped.append(name)
             continue
         if source_database_id is not None:
             # A snapshot's master_files size is the most it could ever take, not what it takes.
             result.warnings.append(_("Skipped database snapshot %(name)s.") % {"name": name})
+            result.skipped.append(name)
             continue
         data_bytes, log_bytes, file_count = int(data_bytes or 0), int(log_bytes or 0), int(file_count or 0)
         if name.lower() == "tempdb":
@@ -326,5 +328,6 @@ def rows_to_result(rows, tempdb_files=None) -> CollectResult:
         )
     for name in unseen:
         result.warnings.append(_("Skipped database %(name)s: the login cannot see its files.") % {"name": name})
+        result.skipped.append(name)
     result.databases = measured
     return result

@@ -327,6 +327,7 @@ def test_an_offline_tablespace_is_skipped_with_a_warning():
     result, _ = collect(fake_connection())
     assert "APP_ARCHIVE" not in {db.name for db in result.databases}
     assert result.warnings == ["Skipped tablespace APP_ARCHIVE: it is OFFLINE."]
+    assert result.skipped == ["APP_ARCHIVE"]
 
 
 def test_connected_to_a_pdb_it_lists_that_pdbs_tablespaces():
@@ -379,6 +380,7 @@ def test_cdb_root_and_seed_are_system_and_mounted_pdbs_are_skipped():
     result, _ = collect(fake_connection("CDB$ROOT"))
     assert {db.name for db in result.databases if db.is_system} == {"CDB$ROOT", "PDB$SEED"}
     assert result.warnings == ["Skipped PDB TESTPDB: it is MOUNTED, not open, so its files cannot be read."]
+    assert result.skipped == ["TESTPDB"]
 
 
 def test_pdbs_hidden_by_container_data_are_named_in_a_warning():
@@ -392,6 +394,7 @@ def test_pdbs_hidden_by_container_data_are_named_in_a_warning():
     assert [db.name for db in result.databases] == ["CDB$ROOT"]
     hidden = [w for w in result.warnings if "CONTAINER_DATA" in w]
     assert hidden and all(name in hidden[0] for name in ("PDB$SEED", "SALESPDB", "HRPDB"))
+    assert set(result.skipped) >= {"PDB$SEED", "SALESPDB", "HRPDB"}
 
 
 def test_no_container_visible_is_a_permission_error():

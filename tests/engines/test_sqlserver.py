@@ -246,6 +246,8 @@ def test_databases_not_online_and_snapshots_are_skipped_with_a_warning():
         "Skipped database Staging: it is RESTORING.",
         "Skipped database snapshot Sales_snapshot_0600.",
     ]
+    # Named as skipped, so the collection does not take them for dropped databases.
+    assert sorted(result.skipped) == ["Archive2019", "Sales_snapshot_0600", "Staging"]
 
 
 def test_only_declared_statements_run_and_every_cursor_is_closed():
@@ -272,6 +274,7 @@ def test_a_database_whose_files_are_hidden_is_skipped_with_a_warning():
     result, _ = collect(fake_connection(master_files=visible))
     assert "Warehouse" not in {db.name for db in result.databases}
     assert any("Warehouse" in w and "cannot see its files" in w for w in result.warnings)
+    assert result.skipped == ["Warehouse"]
 
 
 def test_tempdb_falls_back_to_master_files_when_its_files_cannot_be_read():
