@@ -274,7 +274,7 @@ def test_a_database_whose_files_are_hidden_is_skipped_with_a_warning():
     result, _ = collect(fake_connection(master_files=visible))
     assert "Warehouse" not in {db.name for db in result.databases}
     assert any("Warehouse" in w and "cannot see its files" in w for w in result.warnings)
-    assert result.skipped == ["Warehouse"]
+    assert "Warehouse" in result.skipped
 
 
 def test_tempdb_falls_back_to_master_files_when_its_files_cannot_be_read():
