@@ -14,8 +14,7 @@ from itertools import groupby
 from operator import itemgetter
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Avg, BigIntegerField, ExpressionWrapper, F, OuterRef, Subquery
-from django.db.models.functions import TruncMonth, TruncWeek
+from django.db.models import BigIntegerField, ExpressionWrapper, F, OuterRef, Subquery
 from django.http import Http404, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -30,7 +29,14 @@ from sync_sessions.choices import RecordStatus, SessionStatus, SyncType
 from sync_sessions.models import SyncInstanceRecord, SyncSession
 
 from .formatting import human_bytes
-from .models import DatabaseInventory, DatabaseSizeStat, InstanceSizeStat
+from .models import (
+    DatabaseInventory,
+    DatabaseSizeAggregate,
+    DatabaseSizeStat,
+    InstanceSizeAggregate,
+    InstanceSizeStat,
+)
+from .services.aggregate import refresh_instance
 
 RANGE_DAYS = {"30d": 30, "90d": 90, "1y": 365, "all": None}
 RANGE_CHOICES = [
@@ -193,41 +199,42 @@ def average_by_period(points, period: str) -> list[tuple[date, int]]:
 # --- history series ----------------------------------------------------------------------------
 
 
-def size_series(queryset, field: str, period: str) -> list[tuple[date, int]]:
-    """(period start, bytes) points of a daily stat queryset; weeks and months are averages."""
-    if period == "day":
-        return [(d, v) for d, v in queryset.order_by("collected_date").values_list("collected_date", field)]
-    trunc = TruncWeek if period == "week" else TruncMonth
-    rows = (
-        queryset.annotate(period_start=trunc("collected_date"))
-        .values("period_start")
-        .annotate(avg=Avg(field))
-        .order_by("period_start")
-    )
-    return [(_as_date(r["period_start"]), round(r["avg"])) for r in rows if r["avg"] is not None]
-
-
-def _as_date(value) -> date:
-    return value.date() if hasattr(value, "date") and callable(value.date) else value
-
-
 def instance_series(instance: Instance, range_key: str, period: str, database: str | None = None):
-    """An instance's total (or one of its databases') over the range, one point per day/week/month."""
+    """An instance's total (or one of its databases') over the range: daily rows, or the weekly and
+    monthly aggregates (average size per ISO week or calendar month) kept by capacity.services.aggregate.
+    """
     start = range_start(range_key)
+    if period == "day":
+        if database:
+            queryset = DatabaseSizeStat.objects.filter(instance=instance, database_name=database)
+            field = "size_bytes"
+        else:
+            queryset = InstanceSizeStat.objects.filter(instance=instance, is_deleted=False)
+            field = "total_size_bytes"
+        if start:
+            queryset = queryset.filter(collected_date__gte=start)
+        return list(queryset.order_by("collected_date").values_list("collected_date", field))
+
+    # Collections since the last nightly aggregation run would be missing from the aggregates.
+    refresh_instance(instance)
     if database:
-        queryset = DatabaseSizeStat.objects.filter(instance=instance, database_name=database)
-        field = "size_bytes"
+        queryset = DatabaseSizeAggregate.objects.filter(instance=instance, database_name=database)
     else:
-        queryset = InstanceSizeStat.objects.filter(instance=instance, is_deleted=False)
-        field = "total_size_bytes"
+        queryset = InstanceSizeAggregate.objects.filter(instance=instance)
+    queryset = queryset.filter(period_type=period)
     if start:
-        queryset = queryset.filter(collected_date__gte=period_start(start, period))
-    return size_series(queryset, field, period)
+        queryset = queryset.filter(period_end__gte=start)
+    return list(queryset.order_by("period_start").values_list("period_start", "avg_size_bytes"))
 
 
 def instance_chart(instance: Instance, range_key: str, period: str, database: str | None = None) -> dict:
     points = instance_series(instance, range_key, period, database)
     label = database or _("Total size")
+    if period != "day":
+        label = _("%(what)s, average of the %(period)s") % {
+            "what": label,
+            "period": _("week") if period == "week" else _("month"),
+        }
     return chart_payload(
         [period_label(d, period) for d, _v in points],
         [(label, [v for _d, v in points])],
