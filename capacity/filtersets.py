@@ -9,6 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from instances.choices import DbType
+from instances.filtersets import BooleanFilter, DateFilter
 from instances.models import Instance
 
 from .models import DatabaseInventory, DatabaseSizeStat, InstanceSizeStat
@@ -66,14 +67,14 @@ class InstanceFiltersMixin(django_filters.FilterSet):
 class DatabaseSizeStatFilterSet(InstanceFiltersMixin):
     database_name = django_filters.CharFilter(label=_("Database name"))
     search = django_filters.CharFilter(field_name="database_name", lookup_expr="icontains", label=_("Search"))
-    start_date = django_filters.DateFilter(field_name="collected_date", lookup_expr="gte", label=_("From date"))
-    end_date = django_filters.DateFilter(field_name="collected_date", lookup_expr="lte", label=_("To date"))
-    collected_date = django_filters.DateFilter(label=_("Collected date"))
+    start_date = DateFilter(field_name="collected_date", lookup_expr="gte", label=_("From date"))
+    end_date = DateFilter(field_name="collected_date", lookup_expr="lte", label=_("To date"))
+    collected_date = DateFilter(label=_("Collected date"))
     min_size_bytes = django_filters.NumberFilter(field_name="size_bytes", lookup_expr="gte", label=_("Minimum size"))
     max_size_bytes = django_filters.NumberFilter(field_name="size_bytes", lookup_expr="lte", label=_("Maximum size"))
-    is_deleted = django_filters.BooleanFilter(label=_("Deleted"))
-    latest_only = django_filters.BooleanFilter(method="filter_applied_last", label=_("Latest row per database only"))
-    include_deleted = django_filters.BooleanFilter(method="filter_applied_last", label=_("Include deleted databases"))
+    is_deleted = BooleanFilter(label=_("Deleted"))
+    latest_only = BooleanFilter(method="filter_applied_last", label=_("Latest row per database only"))
+    include_deleted = BooleanFilter(method="filter_applied_last", label=_("Include deleted databases"))
 
     class Meta:
         model = DatabaseSizeStat
@@ -123,10 +124,10 @@ class InstanceDatabaseSizeStatFilterSet(DatabaseSizeStatFilterSet):
 
 
 class InstanceSizeStatFilterSet(InstanceFiltersMixin):
-    start_date = django_filters.DateFilter(field_name="collected_date", lookup_expr="gte", label=_("From date"))
-    end_date = django_filters.DateFilter(field_name="collected_date", lookup_expr="lte", label=_("To date"))
-    collected_date = django_filters.DateFilter(label=_("Collected date"))
-    is_deleted = django_filters.BooleanFilter(label=_("Deleted"))
+    start_date = DateFilter(field_name="collected_date", lookup_expr="gte", label=_("From date"))
+    end_date = DateFilter(field_name="collected_date", lookup_expr="lte", label=_("To date"))
+    collected_date = DateFilter(label=_("Collected date"))
+    is_deleted = BooleanFilter(label=_("Deleted"))
 
     class Meta:
         model = InstanceSizeStat
@@ -137,8 +138,8 @@ class InstanceSizeStatFilterSet(InstanceFiltersMixin):
 class DatabaseInventoryFilterSet(InstanceFiltersMixin):
     database_name = django_filters.CharFilter(label=_("Database name"))
     search = django_filters.CharFilter(field_name="database_name", lookup_expr="icontains", label=_("Search"))
-    is_system = django_filters.BooleanFilter(label=_("System database"))
-    is_deleted = django_filters.BooleanFilter(label=_("Deleted"))
+    is_system = BooleanFilter(label=_("System database"))
+    is_deleted = BooleanFilter(label=_("Deleted"))
 
     class Meta:
         model = DatabaseInventory

@@ -1,6 +1,8 @@
 """One FilterSet per model, shared by the API and any list page."""
 
 import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -10,12 +12,47 @@ from .choices import DbType, ErrorKind
 from .models import Credential, Instance
 
 
+class StrictBooleanField(forms.NullBooleanField):
+    """true/false (or 1/0, yes/no); anything else is an error naming the parameter, never silently ignored."""
+
+    widget = forms.TextInput
+    TRUE = frozenset({"true", "1", "yes", "on"})
+    FALSE = frozenset({"false", "0", "no", "off"})
+
+    def to_python(self, value):
+        if isinstance(value, bool):
+            return value
+        text = "" if value is None else str(value).strip().lower()
+        if not text:
+            return None
+        if text in self.TRUE:
+            return True
+        if text in self.FALSE:
+            return False
+        raise ValidationError(_("'%(value)s' is not true or false."), code="invalid", params={"value": value})
+
+    def validate(self, value):
+        pass
+
+
+class BooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
+class DateFilter(django_filters.DateFilter):
+    """ISO dates only (2025-01-31): 01/02/2025 means different days to different readers."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("input_formats", ["%Y-%m-%d"])
+        super().__init__(*args, **kwargs)
+
+
 class CredentialFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
     name = django_filters.CharFilter(lookup_expr="iexact", label=_("Name"))
     username = django_filters.CharFilter(lookup_expr="iexact", label=_("Username"))
     description = django_filters.CharFilter(lookup_expr="icontains", label=_("Description"))
-    has_password = django_filters.BooleanFilter(method="filter_has_password", label=_("Has a password"))
+    has_password = BooleanFilter(method="filter_has_password", label=_("Has a password"))
 
     class Meta:
         model = Credential
@@ -36,6 +73,7 @@ class InstanceFilterSet(django_filters.FilterSet):
     name = django_filters.CharFilter(lookup_expr="iexact", label=_("Name"))
     db_type = django_filters.MultipleChoiceFilter(choices=DbType.choices, label=_("Database type"))
     host = django_filters.CharFilter(lookup_expr="iexact", label=_("Host"))
+    is_active = BooleanFilter(label=_("Active"))
     description = django_filters.CharFilter(lookup_expr="icontains", label=_("Description"))
     credential_id = django_filters.ModelMultipleChoiceFilter(
         field_name="credential", queryset=Credential.objects.all(), label=_("Credential (ID)")

@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from capacity.filtersets import DateRangeForm
 from instances.choices import ErrorKind
+from instances.filtersets import DateFilter
 from instances.models import Instance
 
 from .choices import RecordStatus, SessionStatus, SyncCategory, SyncType
@@ -19,8 +20,8 @@ class SyncSessionFilterSet(django_filters.FilterSet):
     sync_type = django_filters.MultipleChoiceFilter(choices=SyncType.choices, label=_("Sync type"))
     category = django_filters.MultipleChoiceFilter(choices=SyncCategory.choices, label=_("Category"))
     status = django_filters.MultipleChoiceFilter(choices=SessionStatus.choices, label=_("Status"))
-    start_date = django_filters.DateFilter(field_name="started_at", lookup_expr="date__gte", label=_("From date"))
-    end_date = django_filters.DateFilter(field_name="started_at", lookup_expr="date__lte", label=_("To date"))
+    start_date = DateFilter(field_name="started_at", lookup_expr="date__gte", label=_("From date"))
+    end_date = DateFilter(field_name="started_at", lookup_expr="date__lte", label=_("To date"))
     created_by_id = django_filters.ModelMultipleChoiceFilter(
         field_name="created_by", queryset=get_user_model().objects.all(), label=_("Started by (ID)")
     )

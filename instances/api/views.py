@@ -1,10 +1,8 @@
 from django.db.models import Count
-from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.viewsets import ModelViewSet
 
@@ -46,10 +44,6 @@ class CredentialViewSet(AnnotatedWriteMixin, ModelViewSet):
     filterset_class = CredentialFilterSet
 
 
-def instance_not_found(pk) -> NotFound:
-    return NotFound(_("No instance with id %(id)s.") % {"id": pk})
-
-
 @extend_schema_view(
     destroy=extend_schema(description=_("Delete an instance and all of its collected history.")),
 )
@@ -57,12 +51,6 @@ class InstanceViewSet(AnnotatedWriteMixin, ModelViewSet):
     queryset = with_latest_size(Instance.objects.select_related("credential")).order_by("name")
     serializer_class = InstanceSerializer
     filterset_class = InstanceFilterSet
-
-    def get_object(self):
-        try:
-            return super().get_object()
-        except Http404:
-            raise instance_not_found(self.kwargs.get(self.lookup_field)) from None
 
     @extend_schema(
         summary=_("Every instance's latest total"),

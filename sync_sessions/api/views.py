@@ -1,8 +1,5 @@
-from django.http import Http404
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework.exceptions import NotFound
 from rest_framework.viewsets import ReadOnlyModelViewSet
 
 from ..filtersets import SyncSessionFilterSet
@@ -18,10 +15,3 @@ class SyncSessionViewSet(ReadOnlyModelViewSet):
     serializer_class = SyncSessionSerializer
     filterset_class = SyncSessionFilterSet
     lookup_field = "session_id"
-
-    def get_object(self):
-        # A malformed UUID is a 404 too (the lookup raises ValidationError, turned into Http404).
-        try:
-            return super().get_object()
-        except Http404:
-            raise NotFound(_("No sync session with id %(id)s.") % {"id": self.kwargs.get(self.lookup_field)}) from None

@@ -49,7 +49,10 @@ def test_list_detail_and_filters(viewer, credential, make_target):
     make_target("a")
     make_target("b")
     rows = results(viewer.get("/api/credentials/"))
-    assert [(r["name"], r["instance_count"], r["has_password"]) for r in rows] == [("dba", 2, True), ("other", 0, False)]
+    assert [(r["name"], r["instance_count"], r["has_password"]) for r in rows] == [
+        ("dba", 2, True),
+        ("other", 0, False),
+    ]
     assert all("password" not in r for r in rows)
     assert viewer.get(f"/api/credentials/{credential.pk}/").json()["username"] == "capacity_reader"
     assert [r["name"] for r in results(viewer.get("/api/credentials/?q=MONI"))] == ["other"]

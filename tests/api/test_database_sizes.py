@@ -243,7 +243,9 @@ def test_databases_query_count_does_not_grow(viewer, make_target):
     assert len(many.captured_queries) == len(few.captured_queries)
 
 
-@pytest.mark.parametrize("suffix", ["database-sizes/", "database-sizes/total/", "database-sizes/summary/", "databases/"])
+@pytest.mark.parametrize(
+    "suffix", ["database-sizes/", "database-sizes/total/", "database-sizes/summary/", "databases/"]
+)
 def test_unknown_instance_is_404(viewer, suffix):
     for bad in ("999999", "abc"):
         response = viewer.get(f"/api/instances/{bad}/{suffix}")
