@@ -10,7 +10,16 @@ os.environ.setdefault(
 )
 
 from .settings import *  # noqa: E402,F403
-from .settings import Q_CLUSTER  # noqa: E402
+from .settings import DATABASES, Q_CLUSTER  # noqa: E402
+
+# Test databases named per process, so two test runs on one machine never share one.
+_default = DATABASES["default"]
+_default.setdefault("TEST", {})
+if _default["ENGINE"] == "django.db.backends.sqlite3":
+    # A file (not :memory:) so the collector's worker threads and subprocesses share it.
+    _default["TEST"].setdefault("NAME", str(BASE_DIR / f"test_db_{os.getpid()}.sqlite3"))  # noqa: F405
+else:
+    _default["TEST"].setdefault("NAME", f"test_{_default['NAME']}_{os.getpid()}")
 
 # django-q2 reads Conf at import time, so sync mode must be set here, not with override_settings.
 Q_CLUSTER["sync"] = True
