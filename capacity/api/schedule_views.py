@@ -65,7 +65,8 @@ class DatabaseSizeAggregationView(ListAPIView):
             "period's first size, null when that was zero."
         ),
         parameters=[
-            OpenApiParameter("pk", OpenApiTypes.INT, OpenApiParameter.PATH, description=gettext_lazy("Instance id")),
+            # drf-spectacular shows the <pk> of the path as {id}.
+            OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description=gettext_lazy("Instance id")),
             OpenApiParameter("period", OpenApiTypes.STR, enum=PeriodType.values, default=PeriodType.MONTH),
             OpenApiParameter("start_date", OpenApiTypes.DATE, description=gettext_lazy("Periods ending on or after.")),
             OpenApiParameter("end_date", OpenApiTypes.DATE, description=gettext_lazy("Periods starting on or before.")),
