@@ -23,6 +23,7 @@ from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from instances.choices import ErrorKind
 from instances.models import Instance
 from instances.services import test_connection
 from sync_sessions.choices import RecordStatus, SessionStatus, SyncType
@@ -94,6 +95,13 @@ def growth_percent(growth: int | None, latest: int | None) -> str:
     if growth is None or latest is None:
         return ""
     return percent(growth, latest - growth)
+
+
+def error_kind_label(kind: str | None) -> str:
+    """The words for an error kind ("Connection", "Authentication"…), or the raw value if unknown."""
+    if not kind:
+        return "—"
+    return str(dict(ErrorKind.choices).get(kind, kind))
 
 
 def status_badge(status: str) -> tuple[str, str]:
@@ -420,7 +428,11 @@ def instance_fields(instance_id: int) -> dict:
         "last_connected": local_datetime(instance.last_connected),
         "status": label,
         "status_class": css,
-        "status_title": instance.last_sync_error,
+        "status_title": (
+            f"{instance.get_last_sync_error_kind_display()}: {instance.last_sync_error}"
+            if instance.last_sync_error
+            else ""
+        ),
     }
 
 
@@ -505,7 +517,7 @@ def instance_test_connection(model_admin, request, object_id):
     else:
         body["error"] = _("%(name)s: connection failed [%(kind)s]: %(error)s") % {
             "name": instance.name,
-            "kind": result.error_kind or "—",
+            "kind": error_kind_label(result.error_kind),
             "error": result.error,
         }
     # A failed connection is a valid answer to "does it connect?", not a failed request.

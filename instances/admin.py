@@ -23,6 +23,24 @@ class CredentialAdmin(admin.ModelAdmin):
         return obj.has_password
 
 
+class LastStatusFilter(admin.SimpleListFilter):
+    """The last collection's outcome, in words, including instances never collected."""
+
+    title = _("last collection status")
+    parameter_name = "last_status"
+
+    def lookups(self, request, model_admin):
+        return [("completed", _("OK")), ("failed", _("Failed")), ("never", _("Never collected"))]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "never":
+            return queryset.filter(last_sync_status="")
+        if value in ("completed", "failed"):
+            return queryset.filter(last_sync_status=value)
+        return queryset
+
+
 class SyncPermissionMixin:
     def has_sync_capacity_permission(self, request):
         return request.user.has_perm("instances.sync_capacity")
@@ -32,17 +50,13 @@ class SyncPermissionMixin:
 class InstanceAdmin(SyncPermissionMixin, admin.ModelAdmin):
     list_display = [
         "name",
-        "db_type",
-        "address",
-        "is_active",
+        "server",
         "latest_total",
         "latest_database_count",
-        "growth_7d",
-        "growth_30d",
-        "last_sync_at_display",
-        "last_sync_status_display",
+        "growth",
+        "last_collection",
     ]
-    list_filter = ["db_type", "is_active", "last_sync_status", "last_sync_error_kind"]
+    list_filter = ["db_type", "is_active", LastStatusFilter, "last_sync_error_kind"]
     search_fields = ["name", "host", "description"]
     readonly_fields = [
         "last_connected",
@@ -127,9 +141,16 @@ class InstanceAdmin(SyncPermissionMixin, admin.ModelAdmin):
         }
         return super().change_view(request, object_id, form_url, extra_context)
 
-    @admin.display(description=_("address"))
-    def address(self, obj):
-        return f"{obj.host}:{obj.effective_port}"
+    @admin.display(description=_("server"), ordering="db_type")
+    def server(self, obj):
+        inactive = format_html(' <span class="capacity-tag">{}</span>', _("inactive")) if not obj.is_active else ""
+        return format_html(
+            '{}{}<br><span class="capacity-muted">{}:{}</span>',
+            obj.get_db_type_display(),
+            inactive,
+            obj.host,
+            obj.effective_port,
+        )
 
     def _cell(self, obj, field, text, css=""):
         """A cell the row buttons can refresh in place after a sync."""
@@ -150,27 +171,25 @@ class InstanceAdmin(SyncPermissionMixin, admin.ModelAdmin):
     def latest_database_count(self, obj):
         return self._cell(obj, "databases", "—" if obj.latest_db_count is None else obj.latest_db_count)
 
-    @admin.display(description=_("7-day growth"), ordering="growth_7d_bytes")
-    def growth_7d(self, obj):
-        return self._cell(obj, "growth7", admin_views.signed_bytes(obj.growth_7d_bytes))
-
-    @admin.display(description=_("30-day growth"), ordering="growth_30d_bytes")
-    def growth_30d(self, obj):
-        return self._cell(obj, "growth30", admin_views.signed_bytes(obj.growth_30d_bytes))
+    @admin.display(description=_("growth 7 d / 30 d"), ordering="growth_30d_bytes")
+    def growth(self, obj):
+        return format_html(
+            '<span class="capacity-muted">{}</span> {}<br><span class="capacity-muted">{}</span> {}',
+            _("7 d"),
+            self._cell(obj, "growth7", admin_views.signed_bytes(obj.growth_7d_bytes)),
+            _("30 d"),
+            self._cell(obj, "growth30", admin_views.signed_bytes(obj.growth_30d_bytes)),
+        )
 
     @admin.display(description=_("last collection"), ordering="last_sync_at")
-    def last_sync_at_display(self, obj):
-        return self._cell(obj, "last_sync_at", admin_views.local_datetime(obj.last_sync_at))
-
-    @admin.display(description=_("last status"), ordering="last_sync_status")
-    def last_sync_status_display(self, obj):
+    def last_collection(self, obj):
         label, css = admin_views.status_badge(obj.last_sync_status)
-        if obj.last_sync_error_kind:
-            label = f"{label} ({obj.get_last_sync_error_kind_display()})"
+        title = f"{obj.get_last_sync_error_kind_display()}: {obj.last_sync_error}" if obj.last_sync_error else ""
         return format_html(
-            '<span class="{}" title="{}" data-instance="{}" data-capacity-field="status">{}</span>',
+            '{}<br><span class="{}" title="{}" data-instance="{}" data-capacity-field="status">{}</span>',
+            self._cell(obj, "last_sync_at", admin_views.local_datetime(obj.last_sync_at)),
             css,
-            obj.last_sync_error,
+            title,
             obj.pk,
             label,
         )
@@ -216,7 +235,11 @@ class InstanceAdmin(SyncPermissionMixin, admin.ModelAdmin):
                 self.message_user(
                     request,
                     _("%(name)s: connection failed [%(kind)s]: %(error)s")
-                    % {"name": instance.name, "kind": result.error_kind, "error": result.error},
+                    % {
+                        "name": instance.name,
+                        "kind": admin_views.error_kind_label(result.error_kind),
+                        "error": result.error,
+                    },
                     messages.ERROR,
                 )
 
@@ -248,6 +271,10 @@ class InstanceAdmin(SyncPermissionMixin, admin.ModelAdmin):
                 self.message_user(
                     request,
                     _("%(name)s: collection failed [%(kind)s]: %(error)s")
-                    % {"name": record.instance_name, "kind": record.error_kind, "error": record.error},
+                    % {
+                        "name": record.instance_name,
+                        "kind": record.get_error_kind_display() or "—",
+                        "error": record.error,
+                    },
                     messages.ERROR,
                 )

@@ -31,12 +31,13 @@
     });
   }
 
+  // ok: true (success), false (failure) or null (still working).
   function showResult(box, ok, message) {
     const result = box.querySelector("[data-capacity-result]");
     if (!result) return;
     result.textContent = message;
-    result.classList.toggle("capacity-result-ok", ok);
-    result.classList.toggle("capacity-result-error", !ok);
+    result.classList.toggle("capacity-result-ok", ok === true);
+    result.classList.toggle("capacity-result-error", ok === false);
   }
 
   async function act(button) {
@@ -48,7 +49,7 @@
       b.disabled = true;
     });
     if (spinner) spinner.hidden = false;
-    showResult(box, true, words.working || "");
+    showResult(box, null, words.working || "");
     box.setAttribute("aria-busy", "true");
     try {
       const response = await fetch(button.dataset.url, {
