@@ -9,7 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from instances.choices import DbType
-from instances.filtersets import BooleanFilter, DateFilter
+from instances.filtersets import BooleanFilter, DateFilter, KeyMultipleChoiceFilter
 from instances.models import Instance
 
 from .models import DatabaseInventory, DatabaseSizeStat, InstanceSizeStat
@@ -48,7 +48,7 @@ def latest_per_database(queryset, *, hide_deleted: bool):
 class InstanceFiltersMixin(django_filters.FilterSet):
     """`instance_id` (key), `instance` (name) and `db_type` for rows that belong to an instance."""
 
-    instance_id = django_filters.ModelMultipleChoiceFilter(
+    instance_id = KeyMultipleChoiceFilter(
         field_name="instance", queryset=Instance.objects.all(), label=_("Instance (ID)")
     )
     instance = extend_schema_field(OpenApiTypes.STR)(

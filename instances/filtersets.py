@@ -47,6 +47,30 @@ class DateFilter(django_filters.DateFilter):
         super().__init__(*args, **kwargs)
 
 
+class KeyChoiceField(django_filters.fields.ModelMultipleChoiceField):
+    """An id beyond the database's integer range is an unknown id (400), not a database error (500)."""
+
+    BIGINT = 2**63
+
+    def _check_values(self, value):
+        for key in value if isinstance(value, list | tuple) else ():
+            try:
+                number = int(str(key).strip())
+            except ValueError:
+                continue  # not a number at all: the parent class says so
+            if not -self.BIGINT <= number < self.BIGINT:
+                raise ValidationError(
+                    self.error_messages["invalid_choice"], code="invalid_choice", params={"value": key}
+                )
+        return super()._check_values(value)
+
+
+class KeyMultipleChoiceFilter(django_filters.ModelMultipleChoiceFilter):
+    """`<fk>_id=1&<fk>_id=2`: rows whose foreign key is one of the ids."""
+
+    field_class = KeyChoiceField
+
+
 class CredentialFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
     name = django_filters.CharFilter(lookup_expr="iexact", label=_("Name"))
@@ -75,7 +99,7 @@ class InstanceFilterSet(django_filters.FilterSet):
     host = django_filters.CharFilter(lookup_expr="iexact", label=_("Host"))
     is_active = BooleanFilter(label=_("Active"))
     description = django_filters.CharFilter(lookup_expr="icontains", label=_("Description"))
-    credential_id = django_filters.ModelMultipleChoiceFilter(
+    credential_id = KeyMultipleChoiceFilter(
         field_name="credential", queryset=Credential.objects.all(), label=_("Credential (ID)")
     )
     credential = extend_schema_field(OpenApiTypes.STR)(

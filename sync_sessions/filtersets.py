@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from capacity.filtersets import DateRangeForm
 from instances.choices import ErrorKind
-from instances.filtersets import DateFilter
+from instances.filtersets import DateFilter, KeyMultipleChoiceFilter
 from instances.models import Instance
 
 from .choices import RecordStatus, SessionStatus, SyncCategory, SyncType
@@ -22,7 +22,7 @@ class SyncSessionFilterSet(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=SessionStatus.choices, label=_("Status"))
     start_date = DateFilter(field_name="started_at", lookup_expr="date__gte", label=_("From date"))
     end_date = DateFilter(field_name="started_at", lookup_expr="date__lte", label=_("To date"))
-    created_by_id = django_filters.ModelMultipleChoiceFilter(
+    created_by_id = KeyMultipleChoiceFilter(
         field_name="created_by", queryset=get_user_model().objects.all(), label=_("Started by (ID)")
     )
     created_by = extend_schema_field(OpenApiTypes.STR)(
@@ -33,7 +33,7 @@ class SyncSessionFilterSet(django_filters.FilterSet):
             label=_("Started by (username)"),
         )
     )
-    instance_id = django_filters.ModelMultipleChoiceFilter(
+    instance_id = KeyMultipleChoiceFilter(
         field_name="records__instance", queryset=Instance.objects.all(), distinct=True, label=_("Instance (ID)")
     )
     instance = extend_schema_field(OpenApiTypes.STR)(
@@ -66,7 +66,7 @@ class SyncSessionFilterSet(django_filters.FilterSet):
 
 class SyncInstanceRecordFilterSet(django_filters.FilterSet):
     session_id = django_filters.UUIDFilter(field_name="session__session_id", label=_("Session ID"))
-    instance_id = django_filters.ModelMultipleChoiceFilter(
+    instance_id = KeyMultipleChoiceFilter(
         field_name="instance", queryset=Instance.objects.all(), label=_("Instance (ID)")
     )
     instance = django_filters.CharFilter(field_name="instance_name", label=_("Instance (name)"))

@@ -4,8 +4,8 @@ from rest_framework.routers import SimpleRouter
 from .views import CapacityStatsView, CollectView, DatabaseSizeViewSet, InstanceDatabaseViewSet
 
 router = SimpleRouter()
-router.register(r"instances/(?P<instance_id>[^/.]+)/database-sizes", DatabaseSizeViewSet, basename="database-size")
-router.register(r"instances/(?P<instance_id>[^/.]+)/databases", InstanceDatabaseViewSet, basename="instance-database")
+router.register(r"instances/(?P<instance_id>[^/]+)/database-sizes", DatabaseSizeViewSet, basename="database-size")
+router.register(r"instances/(?P<instance_id>[^/]+)/databases", InstanceDatabaseViewSet, basename="instance-database")
 
 urlpatterns = [
     path("capacity/stats/", CapacityStatsView.as_view(), name="capacity-stats"),

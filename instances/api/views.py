@@ -25,6 +25,9 @@ from .serializers import (
     SyncCapacityResultSerializer,
 )
 
+# Any path segment reaches the view, so a malformed id gets DRF's JSON 404 rather than Django's HTML one.
+ANY_ID = "[^/]+"
+
 
 class AnnotatedWriteMixin:
     """Answer create/update with the object re-read through get_queryset, annotations included."""
@@ -42,6 +45,7 @@ class CredentialViewSet(AnnotatedWriteMixin, ModelViewSet):
     queryset = Credential.objects.annotate(instance_count=Count("instances")).order_by("name")
     serializer_class = CredentialSerializer
     filterset_class = CredentialFilterSet
+    lookup_value_regex = ANY_ID
 
 
 @extend_schema_view(
@@ -51,6 +55,7 @@ class InstanceViewSet(AnnotatedWriteMixin, ModelViewSet):
     queryset = with_latest_size(Instance.objects.select_related("credential")).order_by("name")
     serializer_class = InstanceSerializer
     filterset_class = InstanceFilterSet
+    lookup_value_regex = ANY_ID
 
     @extend_schema(
         summary=_("Every instance's latest total"),

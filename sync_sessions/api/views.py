@@ -2,6 +2,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework.viewsets import ReadOnlyModelViewSet
 
+from instances.api.views import ANY_ID
+
 from ..filtersets import SyncSessionFilterSet
 from ..models import SyncSession
 from .serializers import SyncSessionSerializer
@@ -15,3 +17,4 @@ class SyncSessionViewSet(ReadOnlyModelViewSet):
     serializer_class = SyncSessionSerializer
     filterset_class = SyncSessionFilterSet
     lookup_field = "session_id"
+    lookup_value_regex = ANY_ID
