@@ -110,6 +110,15 @@ def _covered(partitions: list[Partition], start: date, end: date) -> bool:
     return False
 
 
+def _settle_deferred_checks(cursor) -> None:
+    """Run the deferred foreign-key checks of rows written earlier in this transaction now.
+
+    PostgreSQL refuses to drop or alter a table with such checks pending; a job in its own
+    transaction has none, but a caller that wrote rows first in the same transaction would.
+    """
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
 def _columns(quote) -> str:
     return ", ".join(quote(f.column) for f in DatabaseSizeStat._meta.concrete_fields)
 
@@ -152,6 +161,7 @@ def ensure_partitions(first_month: date, last_month: date, using: str = DEFAULT_
         existing = list_partitions(using)
         has_default = any(p.is_default for p in existing)
         with connection.cursor() as cursor:
+            _settle_deferred_checks(cursor)
             if not has_default:
                 cursor.execute(f"CREATE TABLE {quote(DEFAULT_PARTITION)} PARTITION OF {quote(TABLE)} DEFAULT")
                 created.append(DEFAULT_PARTITION)
@@ -180,6 +190,7 @@ def drop_partitions_before(cutoff: date, using: str = DEFAULT_DB_ALIAS) -> list[
     quote = connection.ops.quote_name
     dropped = []
     with transaction.atomic(using=using), connection.cursor() as cursor:
+        _settle_deferred_checks(cursor)
         for p in list_partitions(using):
             if p.is_default or p.end is None or p.end > cutoff:
                 continue
