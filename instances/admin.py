@@ -59,9 +59,11 @@ class InstanceAdmin(SyncPermissionMixin, admin.ModelAdmin):
     list_filter = ["db_type", "is_active", LastStatusFilter, "last_sync_error_kind"]
     search_fields = ["name", "host", "description"]
     readonly_fields = [
-        "last_connected",
-        "last_sync_at",
-        "last_sync_status",
+        "latest_total",
+        "latest_database_count",
+        "last_connected_cell",
+        "last_sync_at_cell",
+        "last_sync_status_badge",
         "last_sync_error",
         "last_sync_error_kind",
         "created_at",
@@ -81,6 +83,11 @@ class InstanceAdmin(SyncPermissionMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return admin_views.annotate_instance_capacity(super().get_queryset(request))
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        # A new instance has no collection to show yet.
+        return fieldsets if obj is not None else fieldsets[:-1]
 
     def get_list_display(self, request):
         columns = list(super().get_list_display(request))
@@ -192,6 +199,21 @@ class InstanceAdmin(SyncPermissionMixin, admin.ModelAdmin):
             title,
             obj.pk,
             label,
+        )
+
+    @admin.display(description=_("last connected"))
+    def last_connected_cell(self, obj):
+        return self._cell(obj, "last_connected", admin_views.local_datetime(obj.last_connected))
+
+    @admin.display(description=_("last collection"))
+    def last_sync_at_cell(self, obj):
+        return self._cell(obj, "last_sync_at", admin_views.local_datetime(obj.last_sync_at))
+
+    @admin.display(description=_("last collection status"))
+    def last_sync_status_badge(self, obj):
+        label, css = admin_views.status_badge(obj.last_sync_status)
+        return format_html(
+            '<span class="{}" data-instance="{}" data-capacity-field="status">{}</span>', css, obj.pk, label
         )
 
     @admin.display(description=_("actions"))

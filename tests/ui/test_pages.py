@@ -200,6 +200,22 @@ def test_change_form_links_the_capacity_page(operator_client, fleet):
     assert 'data-capacity-action="sync"' in html
 
 
+def test_change_form_shows_the_last_collection(operator_client, fleet):
+    wiki = _named(fleet, "wiki-mysql-02")
+    html = operator_client.get(reverse("admin:instances_instance_change", args=[wiki.pk])).content.decode()
+    assert 'data-capacity-field="status">Failed<' in html
+    assert human_bytes(_latest_total(wiki)) in html
+
+
+def test_add_form_still_works(operator_client, admin_client):
+    assert admin_client.get(reverse("admin:instances_instance_add")).status_code == 200
+    response = admin_client.post(
+        reverse("admin:instances_instance_add"),
+        {"name": "new-one", "db_type": "mysql", "host": "db.example.com", "is_active": "on", "options": "{}"},
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+
+
 # --- history JSON ------------------------------------------------------------------------------
 
 
