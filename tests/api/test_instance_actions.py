@@ -58,6 +58,20 @@ def test_sync_capacity_of_an_inactive_instance_is_409(operator, mysql_instance):
     assert not SyncSession.objects.exists()
 
 
+def test_sync_capacity_while_another_run_holds_the_instance_is_409(operator, make_target):
+    from django.utils import timezone
+
+    from instances.models import Instance
+
+    inst = make_target("busy")
+    Instance.objects.filter(pk=inst.pk).update(collection_lock=uuid.uuid4(), collection_locked_at=timezone.now())
+    response = operator.post(f"/api/instances/{inst.pk}/sync-capacity/")
+    assert response.status_code == 409
+    body = response.json()
+    assert body["success"] is False and "another run" in body["error"]
+    assert SyncSession.objects.filter(session_id=body["session_id"]).exists()
+
+
 def test_sync_capacity_without_a_credential_is_400(operator, make_target):
     inst = make_target("lonely", credential=None)
     response = operator.post(f"/api/instances/{inst.pk}/sync-capacity/")
