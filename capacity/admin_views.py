@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from instances.choices import ErrorKind
 from instances.models import Instance
@@ -362,7 +362,8 @@ def fleet_summary() -> dict:
         failures = list(
             session.records.filter(status=RecordStatus.FAILED).select_related("instance").order_by("instance_name")
         )
-    growth_30d = [i.growth_30d_bytes for i in instances if i.growth_30d_bytes is not None]
+    with_history = [i for i in instances if i.growth_30d_bytes is not None]
+    growth_30d = sum(i.growth_30d_bytes for i in with_history) if with_history else None
     total = sum(i.latest_total_bytes or 0 for i in instances)
     return {
         "instances_total": len(instances),
@@ -370,8 +371,9 @@ def fleet_summary() -> dict:
         "instances_failing": sum(1 for i in instances if i.last_sync_status == RecordStatus.FAILED),
         "databases": DatabaseInventory.objects.filter(is_deleted=False).count(),
         "total_bytes": total,
-        "growth_30d_bytes": sum(growth_30d) if growth_30d else None,
-        "growth_30d_percent": growth_percent(sum(growth_30d), total) if growth_30d else "",
+        "growth_30d_bytes": growth_30d,
+        # relative to the instances that have 30 days of history, the only ones whose growth is known
+        "growth_30d_percent": growth_percent(growth_30d, sum(i.latest_total_bytes for i in with_history)),
         "last_session": session,
         "last_session_badge": status_badge(session.status) if session else None,
         "failures": failures,
@@ -392,8 +394,6 @@ def action_strings() -> dict:
         "failed": _("The request failed."),
         "network": _("The server could not be reached."),
         "badResponse": _("Unexpected answer from the server (HTTP %(status)s)."),
-        "loading": _("Loading…"),
-        "noData": _("No data collected in this range yet."),
         "historyOf": _("Size history of %(name)s"),
     }
 
@@ -463,7 +463,11 @@ def instance_sync_capacity(model_admin, request, object_id):
         "fields": instance_fields(instance.pk),
     }
     if record.status == RecordStatus.COMPLETED:
-        message = _("%(name)s: %(count)s databases, %(size)s collected.") % {
+        message = ngettext(
+            "%(name)s: %(count)s database, %(size)s collected.",
+            "%(name)s: %(count)s databases, %(size)s collected.",
+            record.databases_count,
+        ) % {
             "name": instance.name,
             "count": record.databases_count,
             "size": human_bytes(record.total_size_bytes),
