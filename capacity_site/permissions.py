@@ -1,5 +1,6 @@
 """API permissions: the model's Django permissions, with `view` required for reading."""
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import BasePermission, DjangoModelPermissions
 
 
@@ -17,7 +18,7 @@ class ModelViewPermissions(DjangoModelPermissions):
 class CanSyncCapacity(BasePermission):
     """Collecting, testing connections and cleaning up need `instances.sync_capacity`."""
 
-    message = "You need the 'instances.sync_capacity' permission to do this."
+    message = _("You need the 'instances.sync_capacity' permission to do this.")
 
     def has_permission(self, request, view):
         user = request.user
