@@ -15,6 +15,7 @@ def human_bytes(value: int | float | None) -> str:
         if size < 1024 or unit == _UNITS[-1]:
             if unit == "B":
                 return f"{sign}{int(size)} B"
-            return f"{sign}{number_format(size, 2)} {unit}"
+            # Round, not truncate: 1.999 GiB is "2.00 GiB".
+            return f"{sign}{number_format(round(size, 2), 2)} {unit}"
         size /= 1024
     return f"{sign}{size} B"

@@ -7,3 +7,14 @@ def test_unknown_api_path_is_json_404(client):
 def test_root_sends_to_the_admin(client):
     response = client.get("/")
     assert response.status_code == 302 and response["Location"] == "/admin/"
+
+
+def test_human_bytes_rounds_in_binary_units():
+    from capacity.formatting import human_bytes
+
+    assert human_bytes(None) == "—"
+    assert human_bytes(1023) == "1023 B"
+    assert human_bytes(1536) == "1.50 KiB"
+    assert human_bytes(1.999 * 1024**3) == "2.00 GiB"
+    assert human_bytes(5 * 1024**4) == "5.00 TiB"
+    assert human_bytes(-2048) == "-2.00 KiB"
