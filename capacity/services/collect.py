@@ -155,10 +155,25 @@ def save_sizes(instance: Instance, result: CollectResult, collected_at=None) -> 
                     restored_at=now if db.name in restored else (known.restored_at if known else None),
                 )
             )
-        for row in vanished:
-            row.is_deleted = True
-            row.deleted_at = now
-            inventory_rows.append(row)
+        # New objects rather than the fetched rows: rows with a pk would make bulk_create
+        # split the upsert into a second statement.
+        inventory_rows += [
+            DatabaseInventory(
+                instance=instance,
+                database_name=row.database_name,
+                is_system=row.is_system,
+                first_seen_at=row.first_seen_at,
+                last_seen_at=row.last_seen_at,
+                last_size_bytes=row.last_size_bytes,
+                last_data_size_bytes=row.last_data_size_bytes,
+                last_index_size_bytes=row.last_index_size_bytes,
+                last_log_size_bytes=row.last_log_size_bytes,
+                is_deleted=True,
+                deleted_at=now,
+                restored_at=row.restored_at,
+            )
+            for row in vanished
+        ]
         if inventory_rows:
             DatabaseInventory.objects.bulk_create(
                 inventory_rows,

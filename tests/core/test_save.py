@@ -30,17 +30,22 @@ def instance(make_instance):
 
 
 def _queries(instance, n):
+    """Queries of a first save, a second the same day, and one the next day with 10% gone."""
     sizes = {f"db{i:05d}": 1000 + i for i in range(n)}
-    with CaptureQueriesContext(connection) as first:
-        save_sizes(instance, result(sizes))
-    with CaptureQueriesContext(connection) as second:
-        save_sizes(instance, result(sizes))
-    return len(first), len(second)
+    day1, day2 = datetime(2026, 1, 1, 12, tzinfo=UTC), datetime(2026, 1, 2, 12, tzinfo=UTC)
+    counts = []
+    for when, current in ((day1, sizes), (day1, sizes), (day2, dict(list(sizes.items())[n // 10 :]))):
+        with CaptureQueriesContext(connection) as ctx:
+            save_sizes(instance, result(current), when)
+        counts.append(len(ctx))
+    return counts
 
 
 def test_query_count_does_not_grow_with_the_database_count(make_instance):
     counts = {n: _queries(make_instance(f"i{n}", "mysql"), n) for n in (10, 100, 1000)}
     assert counts[10] == counts[100] == counts[1000], counts
+    first, again, with_vanished = counts[10]
+    assert first == again == with_vanished, counts
 
 
 def test_exact_bytes_and_instance_total(instance):
