@@ -230,6 +230,32 @@ def cleanup_drops_whole_months_and_trims_the_boundary_month():
 
 
 @scenario
+def daily_job_creates_the_coming_months():
+    from django.db import connection
+    from django.test import override_settings
+    from django.utils import timezone
+
+    from capacity.services.partitions import partition_name, partition_state
+    from capacity.services.periods import add_months
+    from capacity.services.retention import run_retention
+
+    this_month = timezone.localdate().replace(day=1)
+    with connection.cursor() as cursor:
+        for ahead in (2, 3, 4, 5):
+            cursor.execute(f'DROP TABLE IF EXISTS "{partition_name(add_months(this_month, ahead))}"')
+    state = partition_state()
+    assert state["next_to_create"]["name"] == partition_name(add_months(this_month, 2))
+    with override_settings(CAPACITY_PARTITION_MONTHS_AHEAD=5):
+        result = run_retention()
+    assert result.partitions_created == [partition_name(add_months(this_month, n)) for n in (2, 3, 4, 5)]
+    with connection.cursor() as cursor:
+        parts = _partitions(cursor)
+    assert all(partition_name(add_months(this_month, n)) in parts for n in range(6))
+    assert partition_state()["next_to_create"]["name"] == partition_name(add_months(this_month, 6))
+    return {"created": result.partitions_created}
+
+
+@scenario
 def instance_lock_on_postgresql():
     from capacity.services.collect import acquire_instance_lock, collect_record, create_session
     from sync_sessions.choices import RecordStatus
