@@ -300,11 +300,20 @@ def refresh_instance(instance) -> AggregationResult | None:
     """Bring one instance's aggregates up to date with its latest collection, if they lag behind.
 
     Keeps the aggregation endpoint current between two nightly runs at the cost of one query
-    when nothing changed.
+    per aggregate table when nothing changed.
     """
-    freshest = DatabaseSizeAggregate.objects.filter(instance=instance).aggregate(at=Max("computed_at"))["at"]
+    # Both aggregate tables are rewritten together; the instance totals exist even for a
+    # collection that found no databases, so the newer of the two says how fresh they are.
+    stamps = [
+        model.objects.filter(instance=instance).aggregate(at=Max("computed_at"))["at"]
+        for model in (DatabaseSizeAggregate, InstanceSizeAggregate)
+    ]
+    freshest = max(filter(None, stamps), default=None)
     if freshest is None:
-        if not DatabaseSizeStat.objects.filter(instance=instance).exists():
+        if not (
+            DatabaseSizeStat.objects.filter(instance=instance).exists()
+            or InstanceSizeStat.objects.filter(instance=instance).exists()
+        ):
             return None
         return aggregate(None, instance_ids=[instance.pk])
     latest = max(filter(None, [instance.last_connected, instance.last_sync_at]), default=None)

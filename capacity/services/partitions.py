@@ -191,13 +191,15 @@ def drop_partitions_before(cutoff: date, using: str = DEFAULT_DB_ALIAS) -> list[
     dropped = []
     with transaction.atomic(using=using), connection.cursor() as cursor:
         _settle_deferred_checks(cursor)
-        for p in list_partitions(using):
-            if p.is_default or p.end is None or p.end > cutoff:
-                continue
+        expired = [p for p in list_partitions(using) if not p.is_default and p.end is not None and p.end <= cutoff]
+        # Counted before the first DROP, which locks the whole table until the commit.
+        for p in expired:
             cursor.execute(f"SELECT count(*) FROM {quote(p.name)}")
-            rows = cursor.fetchone()[0]
+            dropped.append(
+                {"name": p.name, "start": p.start.isoformat() if p.start else None, "rows": cursor.fetchone()[0]}
+            )
+        for p in expired:
             cursor.execute(f"DROP TABLE {quote(p.name)}")
-            dropped.append({"name": p.name, "start": p.start.isoformat() if p.start else None, "rows": rows})
     return dropped
 
 
