@@ -136,3 +136,33 @@ def test_a_bad_cron_is_refused_loudly_and_named():
         assert "five fields" in check_crons()[0].msg
     assert check_crons() == []
     assert Schedule.objects.get(name=schedules.COLLECTION).cron == "0 3 * * *"
+
+
+def _q_cluster_with(**env):
+    """Q_CLUSTER as the settings build it from the given environment (in a fresh interpreter)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import json, capacity_site.settings as s; "
+        "print(json.dumps({k: v for k, v in s.Q_CLUSTER.items() if k != 'label'}))"
+    )
+    environment = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "Q_TIMEOUT", "Q_SYNC")}
+    environment.update(env)
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=environment, capture_output=True, text=True, timeout=60, check=True
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_q_cluster_uses_the_orm_broker_by_default_and_redis_when_asked():
+    orm = _q_cluster_with()
+    assert orm["orm"] == "default" and "redis" not in orm and orm["sync"] is False
+    # A night's collection is neither killed early nor handed to a second worker.
+    assert orm["timeout"] >= 3600 and orm["retry"] > orm["timeout"]
+    assert orm["max_attempts"] == 1 and orm["catch_up"] is False
+    redis = _q_cluster_with(REDIS_URL="redis://127.0.0.1:6379/0", Q_TIMEOUT="7200")
+    assert redis["redis"] == "redis://127.0.0.1:6379/0" and "orm" not in redis
+    assert (redis["timeout"], redis["retry"]) == (7200, 7800)
