@@ -1,0 +1,161 @@
+"""The Simplified Chinese catalog: complete, compiled, and used by the admin when the browser asks for Chinese.
+
+After `makemessages -l zh_Hans` adds new strings, test_catalog_is_complete lists the msgids still to translate,
+and test_compiled_catalog_matches_po fails until `compilemessages -l zh_Hans` has been run again.
+"""
+
+import gettext
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+LC_MESSAGES = Path(settings.BASE_DIR) / "locale" / "zh_Hans" / "LC_MESSAGES"
+PO_FILE = LC_MESSAGES / "django.po"
+MO_FILE = LC_MESSAGES / "django.mo"
+
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
+_KEYWORD = re.compile(r'^(msgctxt|msgid_plural|msgid|msgstr(?:\[(\d+)\])?)\s+"(.*)"\s*$')
+# %(name)s style, %s/%d, %% and str.format fields; the translation must keep every one of them.
+_PLACEHOLDER = re.compile(r"%\(\w+\)[sdrf]|%[sdrf%]|\{\w*\}")
+
+
+def _unescape(text):
+    return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m.group(1), m.group(1)), text)
+
+
+def parse_po(path):
+    """The .po file's active entries as dicts: msgid, msgid_plural, msgctxt, msgstr ({index: text}), flags."""
+    entries = []
+    for block in re.split(r"\n\s*\n", path.read_text(encoding="utf-8")):
+        entry = {"msgctxt": None, "msgid": None, "msgid_plural": None, "msgstr": {}, "flags": set()}
+        field = None
+        for line in block.splitlines():
+            line = line.strip()
+            if line.startswith("#~"):  # obsolete entry, not compiled
+                field = None
+                break
+            if line.startswith("#,"):
+                entry["flags"].update(flag.strip() for flag in line[2:].split(","))
+            elif line.startswith("#"):
+                continue
+            elif match := _KEYWORD.match(line):
+                keyword, index, text = match.groups()
+                if keyword.startswith("msgstr"):
+                    field = ("msgstr", int(index or 0))
+                    entry["msgstr"][field[1]] = _unescape(text)
+                else:
+                    field = (keyword, None)
+                    entry[keyword] = _unescape(text)
+            elif line.startswith('"') and field:
+                if field[0] == "msgstr":
+                    entry["msgstr"][field[1]] += _unescape(line[1:-1])
+                else:
+                    entry[field[0]] += _unescape(line[1:-1])
+        if field and entry["msgid"] is not None:
+            entries.append(entry)
+    return entries
+
+
+def _label(entry):
+    return repr(entry["msgid"]) + (f" (context {entry['msgctxt']!r})" if entry["msgctxt"] else "")
+
+
+@pytest.fixture(autouse=True)
+def _keep_active_language():
+    """LocaleMiddleware activates the request's language on this thread; put the previous one back."""
+    previous = translation.get_language()
+    yield
+    translation.activate(previous)
+
+
+def test_key_strings_translate():
+    with translation.override("zh-hans"):
+        assert _("Sync capacity") == "同步容量"
+        assert _("Test connection") == "测试连接"
+        assert _("Capacity dashboard") == "容量看板"
+        assert _("Sync capacity") != "Sync capacity"
+        failed = _("%(name)s: collection failed [%(kind)s]: %(error)s")
+        values = {"name": "ora1", "kind": "timeout", "error": "ORA-12170"}
+        assert failed % values == "ora1：采集失败 [timeout]：ORA-12170"
+        for n in (1, 5):
+            message = ngettext("%(name)s: %(n)d database, %(size)s.", "%(name)s: %(n)d databases, %(size)s.", n)
+            assert message % {"name": "pg1", "n": n, "size": "1.00 GiB"} == f"pg1：{n} 个数据库，1.00 GiB。"
+    with translation.override("en"):
+        assert _("Sync capacity") == "Sync capacity"
+
+
+@pytest.mark.django_db
+def test_admin_index_in_chinese_for_a_chinese_browser(client, django_user_model):
+    admin = django_user_model.objects.create_superuser("admin", "admin@example.com", "secret-password")
+    client.force_login(admin)
+    response = client.get("/admin/", headers={"accept-language": "zh-CN,zh;q=0.9"})
+    assert response.status_code == 200
+    assert response["Content-Language"] == "zh-hans"
+    page = response.content.decode()
+    assert '<html lang="zh-hans"' in page
+    assert "数据库容量" in page  # site header
+    assert "容量看板" in page  # the dashboard link in the app list
+    assert "同步会话" in page  # an app name
+    assert "Capacity dashboard" not in page
+
+
+@pytest.mark.django_db
+def test_admin_index_stays_english_without_a_chinese_browser(client, django_user_model):
+    admin = django_user_model.objects.create_superuser("admin", "admin@example.com", "secret-password")
+    client.force_login(admin)
+    response = client.get("/admin/", headers={"accept-language": "en-US,en;q=0.9"})
+    assert response.status_code == 200
+    assert "Capacity dashboard" in response.content.decode()
+
+
+def test_catalog_header():
+    header = next(e for e in parse_po(PO_FILE) if e["msgid"] == "" and e["msgctxt"] is None)["msgstr"][0]
+    assert "Language: zh_Hans\n" in header
+    assert "charset=UTF-8" in header
+    assert "Plural-Forms: nplurals=1; plural=0;\n" in header
+
+
+def test_catalog_is_complete():
+    entries = [e for e in parse_po(PO_FILE) if e["msgid"]]
+    assert len(entries) > 400
+    untranslated = [_label(e) for e in entries if not e["msgstr"] or not all(e["msgstr"].values())]
+    fuzzy = [_label(e) for e in entries if "fuzzy" in e["flags"]]
+    assert not untranslated, f"{len(untranslated)} untranslated msgids:\n" + "\n".join(untranslated)
+    assert not fuzzy, f"{len(fuzzy)} fuzzy msgids:\n" + "\n".join(fuzzy)
+    two_forms = [_label(e) for e in entries if e["msgid_plural"] is not None and set(e["msgstr"]) != {0}]
+    assert not two_forms, "plural entries need exactly msgstr[0] (nplurals=1):\n" + "\n".join(two_forms)
+
+
+def test_translations_keep_placeholders():
+    wrong = []
+    for entry in parse_po(PO_FILE):
+        if not entry["msgid"]:
+            continue
+        expected = sorted(_PLACEHOLDER.findall(entry["msgid_plural"] or entry["msgid"]))
+        for text in entry["msgstr"].values():
+            if text and sorted(_PLACEHOLDER.findall(text)) != expected:
+                wrong.append(f"{_label(entry)} -> {text!r}")
+    assert not wrong, "placeholders changed:\n" + "\n".join(wrong)
+
+
+def test_compiled_catalog_matches_po():
+    """django.mo is committed: it must hold exactly the .po's translations (run compilemessages after editing)."""
+    with MO_FILE.open("rb") as fh:
+        catalog = gettext.GNUTranslations(fh)._catalog
+    stale = []
+    for entry in parse_po(PO_FILE):
+        if not entry["msgid"] or "fuzzy" in entry["flags"]:
+            continue
+        key = entry["msgid"] if entry["msgctxt"] is None else f"{entry['msgctxt']}\x04{entry['msgid']}"
+        for index, text in entry["msgstr"].items():
+            if not text:
+                continue
+            compiled = catalog.get((key, index)) if entry["msgid_plural"] is not None else catalog.get(key)
+            if compiled != text:
+                stale.append(_label(entry))
+    assert not stale, "django.mo is out of date for:\n" + "\n".join(stale)
