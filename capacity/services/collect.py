@@ -20,7 +20,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import close_old_connections, connections, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from instances.choices import ErrorKind
@@ -397,6 +397,9 @@ def run_session(
     by_id = {r.pk: r for r in records}
 
     def worker():
+        # Records are read by the whole team: their text is in the platform's language,
+        # whatever language the request that started the run was in.
+        translation.activate(settings.LANGUAGE_CODE)
         try:
             while True:
                 try:
@@ -410,6 +413,7 @@ def run_session(
                     done.put(record.pk)
         finally:
             connections.close_all()  # this thread's own platform connection
+            translation.deactivate()
 
     def spawn():
         # Daemon threads: a driver stuck beyond every timeout must not keep the process alive.
@@ -436,11 +440,11 @@ def run_session(
             if rid in settled or now - t0 <= limit:
                 continue
             record = by_id[rid]
-            _fail(
-                record,
-                ErrorKind.TIMEOUT,
-                _("No answer within %(s)d seconds; the run stopped waiting for this instance.") % {"s": int(limit)},
-            )
+            with translation.override(settings.LANGUAGE_CODE):
+                message = _("No answer within %(s)d seconds; the run stopped waiting for this instance.") % {
+                    "s": int(limit)
+                }
+            _fail(record, ErrorKind.TIMEOUT, message)
             settled.add(rid)
             spawn()  # keep the concurrency: the stuck thread no longer counts
             if progress:

@@ -15,11 +15,15 @@ pytestmark = pytest.mark.django_db(transaction=True)
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def manage(*args):
-    env = os.environ | {
-        "DJANGO_SETTINGS_MODULE": "capacity_site.test_settings",
-        "DATABASE_URL": _database_url(),
-    }
+def manage(*args, **extra_env):
+    env = (
+        os.environ
+        | extra_env
+        | {
+            "DJANGO_SETTINGS_MODULE": "capacity_site.test_settings",
+            "DATABASE_URL": _database_url(),
+        }
+    )
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
@@ -90,3 +94,19 @@ def test_test_connection_command(mysql_instance, make_instance):
     assert bad.returncode == 1 and "[connection]" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
     unknown = manage("test_connection", "nope")
     assert unknown.returncode == 2 and "Unknown instance: nope" in unknown.stderr
+
+
+def test_collect_sizes_speaks_the_platform_language(mysql_box, mysql_instance):
+    mysql_box.create_database("zh", rows=10)
+    proc = manage("collect_sizes", LANGUAGE_CODE="zh-hans")
+    assert proc.returncode == 0, proc.stderr
+    header = next(line for line in proc.stdout.splitlines() if line.startswith("实例"))
+    row = next(line for line in proc.stdout.splitlines() if line.startswith(mysql_instance.name))
+    # CJK characters take two terminal columns: the second column starts at the same column.
+    from capacity.management.commands.collect_sizes import display_width
+
+    def second_column(line):
+        first_end = line.index("  ")
+        return display_width(line[: first_end + len(line[first_end:]) - len(line[first_end:].lstrip())])
+
+    assert second_column(header) == second_column(row)

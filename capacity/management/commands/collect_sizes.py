@@ -1,5 +1,6 @@
 import json
 import sys
+import unicodedata
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
@@ -9,6 +10,15 @@ from capacity.services.collect import collect
 from instances.choices import DbType
 from instances.models import Instance
 from sync_sessions.choices import RecordStatus, SyncType
+
+
+def display_width(text: str) -> int:
+    """Terminal columns: CJK characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - display_width(text))
 
 
 def positive_int(value):
@@ -99,10 +109,10 @@ class Command(BaseCommand):
             )
             for r in records
         ]
-        widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=False)]
+        widths = [max(display_width(str(x)) for x in col) for col in zip(header, *rows, strict=False)]
         widths[-1] = min(widths[-1], 100)
         for row in [header, *rows]:
-            out.write("  ".join(str(v)[:100].ljust(w) for v, w in zip(row, widths, strict=False)).rstrip())
+            out.write("  ".join(pad(str(v)[:100], w) for v, w in zip(row, widths, strict=False)).rstrip())
         out.write(
             _(
                 "Session %(id)s: %(status)s — %(ok)d succeeded, %(failed)d failed, %(skipped)d skipped; "
