@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 urlpatterns = [
     # Before the routers, so no router pattern shadows .../database-sizes/aggregations/.
     path("", include("capacity.api.schedule_urls")),
+    path("", include("capacity.api.forecast_urls")),
     path("", include("instances.api.urls")),
     path("", include("capacity.api.urls")),
     path("", include("sync_sessions.api.urls")),
