@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from capacity_site.permissions import CanSyncCapacity
+from capacity_site.renderers import CSVExportMixin
 from instances.models import Instance
 
 from ..models import DatabaseSizeAggregate, MaintenanceRun, PeriodType
@@ -24,9 +25,10 @@ from .schedule_serializers import (
 )
 
 
-class DatabaseSizeAggregationView(ListAPIView):
+class DatabaseSizeAggregationView(CSVExportMixin, ListAPIView):
     """Per database and period: average, largest, smallest, growth and sample count."""
 
+    csv_filename = "database-size-aggregations"
     # For ModelViewPermissions: reading needs capacity.view_databasesizeaggregate.
     queryset = DatabaseSizeAggregate.objects.all()
     serializer_class = DatabaseSizeAggregateSerializer

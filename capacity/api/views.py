@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
 from capacity_site.permissions import CanSyncCapacity
+from capacity_site.renderers import CSVExportMixin
 from instances.api.queries import with_latest_size
 from instances.choices import DbType
 from instances.models import Instance
@@ -65,7 +66,8 @@ class InstanceChildMixin:
         parameters=[INSTANCE_ID_PARAMETER],
     )
 )
-class DatabaseSizeViewSet(InstanceChildMixin, mixins.ListModelMixin, GenericViewSet):
+class DatabaseSizeViewSet(CSVExportMixin, InstanceChildMixin, mixins.ListModelMixin, GenericViewSet):
+    csv_filename = "database-sizes"
     queryset = DatabaseSizeStat.objects.order_by("-collected_date", "database_name")
     serializer_class = DatabaseSizeStatSerializer
     filterset_class = InstanceDatabaseSizeStatFilterSet
@@ -164,7 +166,8 @@ class DatabaseSizeViewSet(InstanceChildMixin, mixins.ListModelMixin, GenericView
         parameters=[INSTANCE_ID_PARAMETER],
     )
 )
-class InstanceDatabaseViewSet(InstanceChildMixin, mixins.ListModelMixin, GenericViewSet):
+class InstanceDatabaseViewSet(CSVExportMixin, InstanceChildMixin, mixins.ListModelMixin, GenericViewSet):
+    csv_filename = "databases"
     queryset = DatabaseSizeStat.objects.order_by("database_name")
     serializer_class = DatabaseSizeStatSerializer
     filterset_class = InstanceDatabaseSizeStatFilterSet

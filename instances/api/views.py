@@ -9,6 +9,7 @@ from rest_framework.viewsets import ModelViewSet
 from capacity.models import to_mib
 from capacity.services.collect import collect
 from capacity_site.permissions import CanSyncCapacity
+from capacity_site.renderers import CSVExportMixin
 from sync_sessions.choices import RecordStatus
 
 from .. import services
@@ -51,11 +52,13 @@ class CredentialViewSet(AnnotatedWriteMixin, ModelViewSet):
 @extend_schema_view(
     destroy=extend_schema(description=_("Delete an instance and all of its collected history.")),
 )
-class InstanceViewSet(AnnotatedWriteMixin, ModelViewSet):
+class InstanceViewSet(CSVExportMixin, AnnotatedWriteMixin, ModelViewSet):
     queryset = with_latest_size(Instance.objects.select_related("credential")).order_by("name")
     serializer_class = InstanceSerializer
     filterset_class = InstanceFilterSet
     lookup_value_regex = ANY_ID
+    csv_actions = ("total_sizes",)
+    csv_filename = "instance-total-sizes"
 
     @extend_schema(
         summary=_("Every instance's latest total"),
