@@ -5,6 +5,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import RedirectView
 
+from capacity.metrics import metrics_view
+
 admin.site.site_header = gettext_lazy("Database capacity")
 admin.site.site_title = gettext_lazy("Database capacity")
 admin.site.index_title = gettext_lazy("Capacity platform")
@@ -19,6 +21,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("metrics", metrics_view, name="metrics"),
     path("api/", include("capacity_site.api_urls")),
     re_path(r"^api/(?P<path>.*)$", api_not_found),
 ]
