@@ -61,7 +61,8 @@ class CSVRenderer(BaseRenderer):
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         buffer.write(BOM)
-        writer.writerow(header)
+        if header:
+            writer.writerow(header)
         rows = iter(rows)
         while True:
             block = list(islice(rows, 500))

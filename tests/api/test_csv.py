@@ -295,3 +295,14 @@ def test_schema_offers_csv_on_the_history_endpoints(client):
         assert set(formats) == {"json", "csv"}, path
         assert "text/csv" in operation["responses"]["200"]["content"], path
     assert "format" not in {p["name"] for p in schema["/api/instances/"]["get"]["parameters"]}
+
+
+def test_renderer_on_its_own():
+    from capacity_site.renderers import CSVRenderer
+
+    renderer = CSVRenderer()
+    paginated = {"count": 2, "next": None, "previous": None, "results": [{"a": 1, "b": None}, {"a": 2, "c": True}]}
+    assert renderer.render(paginated) == BOM + b"a,b,c\r\n1,,\r\n2,,true\r\n"
+    assert renderer.render({"name": "=1+1"}) == BOM + b"name\r\n'=1+1\r\n"
+    assert renderer.render([]) == BOM
+    assert renderer.render(None) == b""
