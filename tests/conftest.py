@@ -46,3 +46,22 @@ def mysql_instance(mysql_box, make_instance):
 def pg_instance(pg_box, make_instance):
     user, password = pg_box.create_login()
     return make_instance(f"pg-{pg_box.prefix}", "postgresql", port=pg_box.port, username=user, password=password)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _release_test_database(django_db_setup, django_db_blocker):
+    """On PostgreSQL, end sessions left on the test database so it can be dropped at the end.
+
+    Subprocesses (qcluster, manage.py) and stuck collector threads may still hold one.
+    """
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    connection.close()
