@@ -30,6 +30,7 @@ from sync_sessions.choices import RecordStatus, SessionStatus, SyncType
 from sync_sessions.models import SyncInstanceRecord, SyncSession
 
 from ..models import DatabaseInventory, DatabaseSizeStat, InstanceSizeStat
+from .alerts import evaluate_after_collection
 
 logger = logging.getLogger(__name__)
 
@@ -452,7 +453,9 @@ def run_session(
                 progress(record, len(settled), total)
     close_old_connections()
     session.refresh_from_db()
-    return finalize_session(session)
+    session = finalize_session(session)
+    evaluate_after_collection(session)  # logs its own failures: alerting never fails a collection
+    return session
 
 
 def collect(
