@@ -22,7 +22,7 @@ $PY manage.py migrate --noinput -v0
 $PY manage.py collectstatic --noinput -v0
 
 ADMIN_USERNAME=${ADMIN_USERNAME:-admin}
-if ! $PY manage.py shell -c "import sys; from django.contrib.auth import get_user_model; sys.exit(0 if get_user_model().objects.filter(username='$ADMIN_USERNAME').exists() else 1)" 2>/dev/null; then
+if ! $PY manage.py shell -c "import sys; from django.contrib.auth import get_user_model; sys.exit(0 if get_user_model().objects.filter(username='$ADMIN_USERNAME').exists() else 1)" >/dev/null 2>&1; then
   generated=0
   if [ -z "${ADMIN_PASSWORD:-}" ]; then ADMIN_PASSWORD=$($PY -c "import secrets; print(secrets.token_urlsafe(12))"); generated=1; fi
   DJANGO_SUPERUSER_USERNAME="$ADMIN_USERNAME" DJANGO_SUPERUSER_PASSWORD="$ADMIN_PASSWORD" \
