@@ -190,3 +190,19 @@ def test_schema_lists_the_endpoints(api):
     assert "/api/instances/{id}/database-sizes/aggregations/" in schema["paths"]
     assert "/api/capacity/status/" in schema["paths"]
     assert "post" in schema["paths"]["/api/capacity/partitions/cleanup/"]
+
+
+def test_a_failed_catch_up_still_answers_with_the_stored_aggregates(api, instance, monkeypatch):
+    from django.db import OperationalError
+
+    from capacity.api import schedule_views
+
+    client = api("viewer")
+    assert client.get(url(instance.pk)).json()["count"] == 8
+
+    def locked(_instance):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(schedule_views, "refresh_instance", locked)
+    response = client.get(url(instance.pk))
+    assert response.status_code == 200 and response.json()["count"] == 8
