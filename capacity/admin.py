@@ -152,6 +152,11 @@ class AlertRuleAdmin(admin.ModelAdmin):
             .annotate(firing_count=Count("alerts", filter=Q(alerts__status=AlertStatus.FIRING)))
         )
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "webhook_url":
+            kwargs["assume_scheme"] = "https"  # a bare host name means https, as Django 6 will have it
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
     @admin.display(description=_("threshold"))
     def threshold_display(self, obj):
         shown = alert_quantity(obj.threshold, obj.unit)

@@ -24,7 +24,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from functools import reduce
 from operator import or_
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -558,11 +558,24 @@ class _WebhookRedirects(urllib.request.HTTPRedirectHandler):
 
     max_redirections = WEBHOOK_MAX_REDIRECTS
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
+    @staticmethod
+    def _refuse_other_schemes(req, fp, code, headers, newurl):
         before, after = urlsplit(req.full_url).scheme, urlsplit(newurl).scheme
         if after not in WEBHOOK_SCHEMES or (before == "https" and after != "https"):
             reason = _("redirect to %(url)s not followed") % {"url": newurl}
             raise urllib.error.HTTPError(req.full_url, code, reason, headers, fp)
+
+    def http_error_302(self, req, fp, code, msg, headers):
+        # Checked before urllib's own rules, which would still follow ftp: and word a refusal differently.
+        location = headers.get("location") or headers.get("uri")
+        if location:
+            self._refuse_other_schemes(req, fp, code, headers, urljoin(req.full_url, location))
+        return super().http_error_302(req, fp, code, msg, headers)
+
+    http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        self._refuse_other_schemes(req, fp, code, headers, newurl)
         return urllib.request.Request(
             newurl,
             data=req.data,

@@ -8,7 +8,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from capacity.models import AlertRule
-from instances.engines import CollectResult, DatabaseSize
+from instances.choices import ErrorKind
+from instances.engines import CollectResult, DatabaseSize, EngineError
 from instances.engines.base import BaseEngine
 from tests.api.conftest import (  # noqa: F401 - fixtures shared with the API tests
     add_collection,
@@ -107,9 +108,10 @@ def webhook_server():
 
 
 class SizedEngine(BaseEngine):
-    """Reports the databases listed in `sizes[instance name]`, with no server behind it."""
+    """Reports the databases listed in `sizes[instance name]`, with no server behind it; `failing` ones refuse."""
 
     sizes: dict[str, dict[str, int]] = {}
+    failing: set[str] = set()
 
     def _open(self):
         return self
@@ -121,14 +123,18 @@ class SizedEngine(BaseEngine):
         return "fake"
 
     def _list_database_sizes(self):
+        if self.params.name in type(self).failing:
+            raise EngineError(ErrorKind.CONNECTION, "Connection refused")
         databases = type(self).sizes.get(self.params.name, {})
         return CollectResult(
-            databases=[DatabaseSize(name=name, size_bytes=size, data_size_bytes=size) for name, size in databases.items()]
+            databases=[
+                DatabaseSize(name=name, size_bytes=size, data_size_bytes=size) for name, size in databases.items()
+            ]
         )
 
 
 @pytest.fixture
 def sized_engine(monkeypatch):
-    SizedEngine.sizes = {}
+    SizedEngine.sizes, SizedEngine.failing = {}, set()
     monkeypatch.setattr("instances.engines.engine_class", lambda db_type: SizedEngine)
     return SizedEngine
