@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import close_old_connections, connections, transaction
+from django.db import close_old_connections, connection, connections, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from instances.choices import ErrorKind
-from instances.engines import CollectResult, EngineError, get_engine
+from instances.engines import CollectResult, DatabaseSize, EngineError, get_engine
 from instances.models import Instance
 from sync_sessions.choices import RecordStatus, SessionStatus, SyncType
 from sync_sessions.models import SyncInstanceRecord, SyncSession
@@ -77,6 +77,14 @@ def instance_time_limit() -> float:
     return settings.CAPACITY_CONNECT_TIMEOUT + settings.CAPACITY_QUERY_TIMEOUT + 15
 
 
+def _upsert(model, objects: list, unique_fields: list[str], update_fields: list[str]) -> None:
+    """One INSERT … ON CONFLICT UPDATE for all objects (MySQL's form names no conflict target)."""
+    if not objects:
+        return
+    target = unique_fields if connection.features.supports_update_conflicts_with_target else None
+    model.objects.bulk_create(objects, update_conflicts=True, unique_fields=target, update_fields=update_fields)
+
+
 # --- saving ----------------------------------------------------------------------------------
 
 
@@ -98,47 +106,44 @@ def save_sizes(instance: Instance, result: CollectResult, collected_at=None) -> 
         ]
         restored = [name for name in current if name in inventory and inventory[name].is_deleted]
 
-        stats = [
-            DatabaseSizeStat(
-                instance=instance,
-                database_name=db.name,
-                size_bytes=db.size_bytes,
-                data_size_bytes=db.data_size_bytes,
-                index_size_bytes=db.index_size_bytes,
-                log_size_bytes=db.log_size_bytes,
-                collected_date=today,
-                collected_at=now,
-                is_deleted=False,
-                deleted_at=None,
-            )
-            for db in result.databases
-        ]
         # A vanished database keeps its last known size on the day it disappeared, marked deleted.
-        stats += [
-            DatabaseSizeStat(
-                instance=instance,
-                database_name=row.database_name,
+        gone = [
+            DatabaseSize(
+                name=row.database_name,
                 size_bytes=row.last_size_bytes,
                 data_size_bytes=row.last_data_size_bytes,
                 index_size_bytes=row.last_index_size_bytes,
                 log_size_bytes=row.last_log_size_bytes,
-                collected_date=today,
-                collected_at=now,
-                is_deleted=True,
-                deleted_at=now,
+                is_system=row.is_system,
             )
             for row in vanished
         ]
-        if stats:
-            DatabaseSizeStat.objects.bulk_create(
-                stats,
-                update_conflicts=True,
-                unique_fields=["instance", "database_name", "collected_date"],
-                update_fields=_STAT_UPDATE_FIELDS,
-            )
+        rows = [(db, False) for db in result.databases] + [(db, True) for db in gone]
+        _upsert(
+            DatabaseSizeStat,
+            [
+                DatabaseSizeStat(
+                    instance=instance,
+                    database_name=db.name,
+                    size_bytes=db.size_bytes,
+                    data_size_bytes=db.data_size_bytes,
+                    index_size_bytes=db.index_size_bytes,
+                    log_size_bytes=db.log_size_bytes,
+                    collected_date=today,
+                    collected_at=now,
+                    is_deleted=deleted,
+                    deleted_at=now if deleted else None,
+                )
+                for db, deleted in rows
+            ],
+            ["instance", "database_name", "collected_date"],
+            _STAT_UPDATE_FIELDS,
+        )
 
+        # Fresh objects, not the fetched rows: rows with a pk would make bulk_create split the
+        # upsert into a second statement.
         inventory_rows = []
-        for db in result.databases:
+        for db, deleted in rows:
             known = inventory.get(db.name)
             inventory_rows.append(
                 DatabaseInventory(
@@ -146,45 +151,21 @@ def save_sizes(instance: Instance, result: CollectResult, collected_at=None) -> 
                     database_name=db.name,
                     is_system=db.is_system,
                     first_seen_at=known.first_seen_at if known else now,
-                    last_seen_at=now,
+                    last_seen_at=known.last_seen_at if deleted else now,
                     last_size_bytes=db.size_bytes,
                     last_data_size_bytes=db.data_size_bytes,
                     last_index_size_bytes=db.index_size_bytes,
                     last_log_size_bytes=db.log_size_bytes,
-                    is_deleted=False,
-                    deleted_at=None,
+                    is_deleted=deleted,
+                    deleted_at=now if deleted else None,
                     restored_at=now if db.name in restored else (known.restored_at if known else None),
                 )
             )
-        # New objects rather than the fetched rows: rows with a pk would make bulk_create
-        # split the upsert into a second statement.
-        inventory_rows += [
-            DatabaseInventory(
-                instance=instance,
-                database_name=row.database_name,
-                is_system=row.is_system,
-                first_seen_at=row.first_seen_at,
-                last_seen_at=row.last_seen_at,
-                last_size_bytes=row.last_size_bytes,
-                last_data_size_bytes=row.last_data_size_bytes,
-                last_index_size_bytes=row.last_index_size_bytes,
-                last_log_size_bytes=row.last_log_size_bytes,
-                is_deleted=True,
-                deleted_at=now,
-                restored_at=row.restored_at,
-            )
-            for row in vanished
-        ]
-        if inventory_rows:
-            DatabaseInventory.objects.bulk_create(
-                inventory_rows,
-                update_conflicts=True,
-                unique_fields=["instance", "database_name"],
-                update_fields=_INVENTORY_UPDATE_FIELDS,
-            )
+        _upsert(DatabaseInventory, inventory_rows, ["instance", "database_name"], _INVENTORY_UPDATE_FIELDS)
 
         total = sum(db.size_bytes for db in result.databases)
-        InstanceSizeStat.objects.bulk_create(
+        _upsert(
+            InstanceSizeStat,
             [
                 InstanceSizeStat(
                     instance=instance,
@@ -195,9 +176,8 @@ def save_sizes(instance: Instance, result: CollectResult, collected_at=None) -> 
                     is_deleted=False,
                 )
             ],
-            update_conflicts=True,
-            unique_fields=["instance", "collected_date"],
-            update_fields=["total_size_bytes", "database_count", "collected_at", "is_deleted"],
+            ["instance", "collected_date"],
+            ["total_size_bytes", "database_count", "collected_at", "is_deleted"],
         )
         Instance.objects.filter(pk=instance.pk).update(
             last_connected=now,
