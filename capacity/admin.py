@@ -9,7 +9,16 @@ from django.utils.translation import ngettext
 from . import admin_views
 from .choices import AlertStatus, AlertUnit
 from .formatting import human_bytes
-from .models import Alert, AlertRule, DatabaseInventory, DatabaseSizeStat, InstanceSizeStat
+from .models import (
+    Alert,
+    AlertRule,
+    DatabaseInventory,
+    DatabaseSizeAggregate,
+    DatabaseSizeStat,
+    InstanceSizeAggregate,
+    InstanceSizeStat,
+    MaintenanceRun,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -238,3 +247,62 @@ class AlertAdmin(ReadOnlyAdmin):
                 _("HTTP %(code)s") % {"code": obj.webhook_status},
             )
         return "—"
+
+
+class SizeAggregateAdmin(ReadOnlyAdmin):
+    list_filter = ["period_type", "is_complete", "instance__db_type", "instance"]
+    date_hierarchy = "period_start"
+    list_select_related = ["instance"]
+
+    @admin.display(description=_("average"), ordering="avg_size_bytes")
+    def avg_size(self, obj):
+        return human_bytes(obj.avg_size_bytes)
+
+    @admin.display(description=_("largest"), ordering="max_size_bytes")
+    def max_size(self, obj):
+        return human_bytes(obj.max_size_bytes)
+
+    @admin.display(description=_("growth"), ordering="growth_bytes")
+    def growth(self, obj):
+        rate = "" if obj.growth_rate is None else f" ({obj.growth_rate:+.1f}%)"
+        return f"{human_bytes(obj.growth_bytes)}{rate}"
+
+
+@admin.register(DatabaseSizeAggregate)
+class DatabaseSizeAggregateAdmin(SizeAggregateAdmin):
+    list_display = [
+        "database_name",
+        "instance",
+        "period_type",
+        "period_start",
+        "period_end",
+        "avg_size",
+        "max_size",
+        "growth",
+        "sample_count",
+        "is_complete",
+    ]
+    search_fields = ["database_name", "instance__name"]
+
+
+@admin.register(InstanceSizeAggregate)
+class InstanceSizeAggregateAdmin(SizeAggregateAdmin):
+    list_display = [
+        "instance",
+        "period_type",
+        "period_start",
+        "period_end",
+        "avg_size",
+        "max_size",
+        "growth",
+        "last_database_count",
+        "sample_count",
+        "is_complete",
+    ]
+    search_fields = ["instance__name"]
+
+
+@admin.register(MaintenanceRun)
+class MaintenanceRunAdmin(ReadOnlyAdmin):
+    list_display = ["job", "started_at", "finished_at", "success", "watermark", "error"]
+    list_filter = ["job", "success"]

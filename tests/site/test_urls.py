@@ -18,3 +18,9 @@ def test_human_bytes_rounds_in_binary_units():
     assert human_bytes(1.999 * 1024**3) == "2.00 GiB"
     assert human_bytes(5 * 1024**4) == "5.00 TiB"
     assert human_bytes(-2048) == "-2.00 KiB"
+
+
+def test_admin_lists_of_aggregates_and_maintenance_runs_open(admin_client):
+    for model in ("databasesizeaggregate", "instancesizeaggregate", "maintenancerun"):
+        response = admin_client.get(f"/admin/capacity/{model}/")
+        assert response.status_code == 200, model
