@@ -161,6 +161,20 @@ class AlertRuleAdmin(admin.ModelAdmin):
             .annotate(firing_count=Count("alerts", filter=Q(alerts__status=AlertStatus.FIRING)))
         )
 
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or self.has_change_permission(request, obj):
+            return fieldsets
+        # Read-only visitors see where the webhook goes, not its (often secret-bearing) path.
+        return [
+            (name, {**options, "fields": ["webhook" if f == "webhook_url" else f for f in options["fields"]]})
+            for name, options in fieldsets
+        ]
+
+    @admin.display(description=_("webhook URL"))
+    def webhook(self, obj):
+        return obj.redacted_webhook_url or "—"
+
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "webhook_url":
             kwargs["assume_scheme"] = "https"  # a bare host name means https, as Django 6 will have it

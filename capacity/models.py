@@ -1,6 +1,7 @@
 """The numbers: daily database and instance sizes, in bytes, and the database inventory."""
 
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
@@ -355,6 +356,16 @@ class AlertRule(models.Model):
     @property
     def unit(self) -> str | None:
         return KIND_UNIT.get(self.kind)
+
+    @property
+    def redacted_webhook_url(self) -> str:
+        """Scheme and host only: webhook paths often carry the receiver's secret token."""
+        if not self.webhook_url:
+            return ""
+        parts = urlsplit(self.webhook_url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+        return f"{parts.scheme}://{host}{port}/…"
 
     def clean(self):
         super().clean()

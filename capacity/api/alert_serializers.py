@@ -51,7 +51,10 @@ class AlertRuleSerializer(serializers.ModelSerializer):
         allow_blank=True,
         required=False,
         validators=[validate_webhook_url],
-        help_text=_("Receives every alert of this rule as JSON when it fires and when it resolves (http or https)."),
+        help_text=_(
+            "Receives every alert of this rule as JSON when it fires and when it resolves (http or https). "
+            "Shown in full only to those who may change rules."
+        ),
     )
     unit = serializers.ChoiceField(choices=AlertUnit.choices, read_only=True)
     firing_count = serializers.IntegerField(read_only=True, help_text=_("Alerts of this rule firing now."))
@@ -77,6 +80,14 @@ class AlertRuleSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        # Who may only read rules sees where the webhook goes, not its (often secret-bearing) path.
+        request = self.context.get("request")
+        if data.get("webhook_url") and not (request and request.user.has_perm("capacity.change_alertrule")):
+            data["webhook_url"] = instance.redacted_webhook_url
+        return data
 
     def validate(self, attrs):
         # The model's own rules: the kind's threshold, the days-until-full window and limit, the scope.

@@ -652,5 +652,5 @@ def deliver_webhook(alert_id: int, payload: dict) -> dict:
         fields["webhook_delivered_at"] = timezone.now()
     Alert.objects.filter(pk=alert_id).update(**fields)
     if error:
-        logger.warning("webhook of alert %s to %s failed: %s", alert_id, urlsplit(url).netloc, error)
+        logger.warning("webhook of alert %s to %s failed: %s", alert_id, urlsplit(url).hostname, error)
     return {"alert_id": alert_id, "status": code, "error": error}

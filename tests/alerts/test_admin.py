@@ -90,3 +90,16 @@ def test_rule_form_checks_the_kind_and_clears_other_thresholds(staff, make_targe
     assert response.status_code == 302
     rule = AlertRule.objects.get()
     assert (rule.threshold_days, rule.threshold_percent) == (30, None)
+
+
+def test_read_only_staff_see_where_the_webhook_goes_but_not_its_secret(client, django_user_model, make_rule):
+    from django.contrib.auth.models import Permission
+
+    rule = make_rule(
+        "loud", AlertKind.TOTAL_SIZE, threshold_bytes=1, webhook_url="https://hooks.example.com/services/s3cr3t"
+    )
+    user = django_user_model.objects.create_user("reader", password="pw", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(codename="view_alertrule"))
+    client.force_login(user)
+    page = client.get(f"/admin/capacity/alertrule/{rule.pk}/change/").content.decode()
+    assert "https://hooks.example.com/…" in page and "s3cr3t" not in page

@@ -409,3 +409,13 @@ def test_a_rule_with_a_limitless_instance_stays_quiet(admin, make_target, make_r
     add_collection(inst, END, {"a": MiB})
     make_rule("full", AlertKind.DAYS_UNTIL_FULL, threshold_days=10000)
     assert evaluate().fired == [] and results(admin.get(ALERTS + f"?status={AlertStatus.FIRING}")) == []
+
+
+def test_only_those_who_may_change_rules_see_the_whole_webhook_url(client_for, make_rule):
+    secret = "https://user:pw@hooks.example.com:8443/services/T000/B000/s3cr3t?token=abc"
+    rule = make_rule("loud", AlertKind.TOTAL_SIZE, threshold_bytes=1, webhook_url=secret)
+    for role in ("viewer", "operator"):
+        body = client_for(role).get(f"{RULES}{rule.pk}/").json()
+        assert body["webhook_url"] == "https://hooks.example.com:8443/…", role
+        assert "s3cr3t" not in client_for(role).get(RULES).content.decode()
+    assert client_for("superuser").get(f"{RULES}{rule.pk}/").json()["webhook_url"] == secret
