@@ -20,8 +20,9 @@ def manage(*args):
     if db["ENGINE"].endswith("sqlite3"):
         url = f"sqlite:///{db['NAME']}"
     else:
-        host, port = db["HOST"] or "127.0.0.1", db["PORT"] or 5432
-        url = f"postgres://{db['USER']}:{db.get('PASSWORD', '')}@{host}:{port}/{db['NAME']}"
+        scheme = "mysql" if db["ENGINE"].endswith("mysql") else "postgres"
+        host, port = db["HOST"] or "127.0.0.1", db["PORT"] or (3306 if scheme == "mysql" else 5432)
+        url = f"{scheme}://{db['USER']}:{db.get('PASSWORD', '')}@{host}:{port}/{db['NAME']}"
     env = os.environ | {"DJANGO_SETTINGS_MODULE": "capacity_site.test_settings", "DATABASE_URL": url}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
