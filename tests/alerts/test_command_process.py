@@ -1,37 +1,14 @@
 """manage.py evaluate_alerts as a DBA runs it: its own process on the same database, with its exit code."""
 
-import os
-import subprocess
-import sys
-
 import pytest
-from django.conf import settings
 
 from capacity.choices import AlertKind, AlertStatus
 from capacity.models import Alert, AlertRule
+from tests.platform import manage
 
 from .conftest import END, GiB, add_collection
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def manage(*args):
-    db = settings.DATABASES["default"]
-    if db["ENGINE"].endswith("sqlite3"):
-        url = f"sqlite:///{db['NAME']}"
-    else:
-        scheme = "mysql" if db["ENGINE"].endswith("mysql") else "postgres"
-        host, port = db["HOST"] or "127.0.0.1", db["PORT"] or (3306 if scheme == "mysql" else 5432)
-        url = f"{scheme}://{db['USER']}:{db.get('PASSWORD', '')}@{host}:{port}/{db['NAME']}"
-    env = os.environ | {"DJANGO_SETTINGS_MODULE": "capacity_site.test_settings", "DATABASE_URL": url}
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def test_fires_prints_and_exits_zero(make_target):

@@ -1,41 +1,13 @@
 """collect_sizes and test_connection, run as a user would: a subprocess with its exit code."""
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 
 from tests.loopback import closed_port
+from tests.platform import manage
 
 pytestmark = pytest.mark.django_db(transaction=True)
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def manage(*args, **extra_env):
-    env = (
-        os.environ
-        | extra_env
-        | {
-            "DJANGO_SETTINGS_MODULE": "capacity_site.test_settings",
-            "DATABASE_URL": _database_url(),
-        }
-    )
-    return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
-    )
-
-
-def _database_url():
-    """The test database this process uses, so the subprocess sees the same rows."""
-    db = settings.DATABASES["default"]
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    host, port = db["HOST"] or "127.0.0.1", db["PORT"] or 5432
-    return f"postgres://{db['USER']}:{db.get('PASSWORD', '')}@{host}:{port}/{db['NAME']}"
 
 
 def test_collect_sizes_json_and_exit_zero(mysql_box, mysql_instance):

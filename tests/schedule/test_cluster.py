@@ -13,10 +13,8 @@ import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 from django_q.brokers.orm import ORM
 from django_q.conf import Conf
@@ -28,26 +26,13 @@ from capacity.models import DatabaseSizeStat
 from capacity.services.collect import create_session
 from sync_sessions.choices import RecordStatus, SessionStatus, SyncType
 from sync_sessions.models import SyncSession
+from tests.platform import platform_database_url
 
 pytestmark = [pytest.mark.cluster, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parents[2]
 QUEUED_LIMIT = 90  # seconds for the cluster to start and finish the queued collection
 SCHEDULED_LIMIT = 120  # the scheduler first looks at its schedules ~30 s after start
-
-
-def _platform_url() -> str:
-    """The test database as a DATABASE_URL for the cluster process."""
-    settings = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{settings['NAME']}"
-    scheme = {"postgresql": "postgres", "mysql": "mysql"}[connection.vendor]
-    auth = quote(settings["USER"] or "")
-    if settings["PASSWORD"]:
-        auth += ":" + quote(settings["PASSWORD"])
-    host = settings["HOST"] or "127.0.0.1"
-    port = f":{settings['PORT']}" if settings["PORT"] else ""
-    return f"{scheme}://{auth}@{host}{port}/{settings['NAME']}"
 
 
 def _wait(what: str, check, limit: float, proc, log):
@@ -81,7 +66,7 @@ def test_real_cluster_runs_a_queued_and_the_scheduled_collection(pg_box, pg_inst
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "capacity_site.settings",
-        "DATABASE_URL": _platform_url(),
+        "DATABASE_URL": platform_database_url(),
         "Q_WORKERS": "2",
         "LOG_LEVEL": "INFO",
     }
