@@ -56,7 +56,7 @@ Key = tuple[int, int, str]  # (rule id, instance id, database name)
 
 def webhook_timeout() -> float:
     """Seconds a webhook may take to connect and to answer (CAPACITY_WEBHOOK_TIMEOUT, default 10)."""
-    return float(getattr(settings, "CAPACITY_WEBHOOK_TIMEOUT", 10))
+    return float(settings.CAPACITY_WEBHOOK_TIMEOUT)
 
 
 @dataclass(frozen=True)
