@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import admin_views
+from .admin_columns import size_column
 from .choices import AlertStatus, AlertUnit
 from .formatting import human_bytes
 from .models import (
@@ -51,21 +52,13 @@ class DatabaseSizeStatAdmin(ReadOnlyAdmin):
     date_hierarchy = "collected_date"
     list_select_related = ["instance"]
 
-    @admin.display(description=_("size"), ordering="size_bytes")
-    def size(self, obj):
-        return human_bytes(obj.size_bytes)
+    size = size_column("size_bytes", _("size"))
 
-    @admin.display(description=_("data"), ordering="data_size_bytes")
-    def data_size(self, obj):
-        return human_bytes(obj.data_size_bytes)
+    data_size = size_column("data_size_bytes", _("data"))
 
-    @admin.display(description=_("index"), ordering="index_size_bytes")
-    def index_size(self, obj):
-        return human_bytes(obj.index_size_bytes)
+    index_size = size_column("index_size_bytes", _("index"))
 
-    @admin.display(description=_("log"), ordering="log_size_bytes")
-    def log_size(self, obj):
-        return human_bytes(obj.log_size_bytes)
+    log_size = size_column("log_size_bytes", _("log"))
 
 
 @admin.register(InstanceSizeStat)
@@ -94,9 +87,7 @@ class InstanceSizeStatAdmin(ReadOnlyAdmin):
     def dashboard_history_view(self, request):
         return admin_views.dashboard_history(self, request)
 
-    @admin.display(description=_("total size"), ordering="total_size_bytes")
-    def total_size(self, obj):
-        return human_bytes(obj.total_size_bytes)
+    total_size = size_column("total_size_bytes", _("total size"))
 
 
 @admin.register(DatabaseInventory)
@@ -116,9 +107,7 @@ class DatabaseInventoryAdmin(ReadOnlyAdmin):
     search_fields = ["database_name", "instance__name"]
     list_select_related = ["instance"]
 
-    @admin.display(description=_("last size"), ordering="last_size_bytes")
-    def last_size(self, obj):
-        return human_bytes(obj.last_size_bytes)
+    last_size = size_column("last_size_bytes", _("last size"))
 
 
 # --- alerting ----------------------------------------------------------------------------------
@@ -268,13 +257,9 @@ class SizeAggregateAdmin(ReadOnlyAdmin):
     date_hierarchy = "period_start"
     list_select_related = ["instance"]
 
-    @admin.display(description=_("average"), ordering="avg_size_bytes")
-    def avg_size(self, obj):
-        return human_bytes(obj.avg_size_bytes)
+    avg_size = size_column("avg_size_bytes", _("average"))
 
-    @admin.display(description=_("largest"), ordering="max_size_bytes")
-    def max_size(self, obj):
-        return human_bytes(obj.max_size_bytes)
+    max_size = size_column("max_size_bytes", _("largest"))
 
     @admin.display(description=_("growth"), ordering="growth_bytes")
     def growth(self, obj):

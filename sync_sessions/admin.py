@@ -3,8 +3,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from capacity.admin_columns import size_column
 from capacity.admin_views import human_duration, status_badge
-from capacity.formatting import human_bytes
 
 from .models import SyncInstanceRecord, SyncSession
 
@@ -59,9 +59,7 @@ class SyncInstanceRecordInline(admin.TabularInline):
     def status_display(self, obj):
         return badge(obj.status, obj.get_status_display())
 
-    @admin.display(description=_("total size"))
-    def total_size(self, obj):
-        return human_bytes(obj.total_size_bytes)
+    total_size = size_column("total_size_bytes", _("total size"), sortable=False)
 
     @admin.display(description=_("duration"))
     def duration(self, obj):
@@ -151,9 +149,7 @@ class SyncSessionAdmin(admin.ModelAdmin):
     def instances_done(self, obj):
         return f"{obj.successful_instances} / {obj.total_instances}"
 
-    @admin.display(description=_("total size"), ordering="total_size_bytes")
-    def total_size(self, obj):
-        return human_bytes(obj.total_size_bytes)
+    total_size = size_column("total_size_bytes", _("total size"))
 
 
 @admin.register(SyncInstanceRecord)
@@ -183,9 +179,7 @@ class SyncInstanceRecordAdmin(admin.ModelAdmin):
     def status_display(self, obj):
         return badge(obj.status, obj.get_status_display())
 
-    @admin.display(description=_("total size"), ordering="total_size_bytes")
-    def total_size(self, obj):
-        return human_bytes(obj.total_size_bytes)
+    total_size = size_column("total_size_bytes", _("total size"))
 
     @admin.display(description=_("duration"))
     def duration(self, obj):
