@@ -4,7 +4,7 @@ from sync_sessions.choices import SyncType
 
 from .services.aggregate import run_aggregation
 from .services.alerts import deliver_webhook, evaluate
-from .services.collect import collect, collect_session_by_id
+from .services.collect import collect, collect_session_by_id, settle_interrupted_sessions
 from .services.retention import run_retention
 
 
@@ -14,7 +14,8 @@ def run_collection_session(session_id: str) -> str:
 
 
 def scheduled_collection() -> str:
-    """The nightly collection of every active instance."""
+    """The nightly collection of every active instance (after closing runs that died)."""
+    settle_interrupted_sessions()
     return collect(sync_type=SyncType.SCHEDULED).status
 
 

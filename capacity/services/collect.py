@@ -358,6 +358,24 @@ def finalize_session(session: SyncSession) -> SyncSession:
     return session
 
 
+def settle_interrupted_sessions() -> int:
+    """Close sessions whose process died mid-run (a killed worker, a reboot), so none stays "running".
+
+    A session still running after the task time limit can no longer be making progress: its
+    unfinished records fail as timeouts and the session gets its final status.
+    """
+    cutoff = timezone.now() - timedelta(seconds=settings.Q_CLUSTER["timeout"] + instance_time_limit())
+    stale = list(SyncSession.objects.filter(status=SessionStatus.RUNNING, started_at__lt=cutoff))
+    for session in stale:
+        with translation.override(settings.LANGUAGE_CODE):
+            message = _("Interrupted: the run stopped before this instance was collected.")
+        session.records.filter(status__in=[RecordStatus.PENDING, RecordStatus.RUNNING]).update(
+            status=RecordStatus.FAILED, error=message, error_kind=ErrorKind.TIMEOUT, completed_at=timezone.now()
+        )
+        finalize_session(session)
+    return len(stale)
+
+
 def run_session(
     session: SyncSession, *, concurrency: int | None = None, progress: ProgressCallback | None = None
 ) -> SyncSession:

@@ -116,3 +116,26 @@ def test_inactive_instance_is_skipped_and_all_failed_is_failed(fake_engine, make
     assert records["nocred"].status == RecordStatus.FAILED and records["nocred"].error_kind == "auth"
     assert session.status == SessionStatus.FAILED
     assert session.successful_instances == 0 and session.failed_instances == 1 and session.skipped_instances == 1
+
+
+def test_a_session_whose_process_died_is_settled(fake_engine, make_instance):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from capacity.services.collect import create_session, settle_interrupted_sessions
+    from sync_sessions.models import SyncSession
+
+    done, lost = make_instance("done", "mysql"), make_instance("lost", "mysql")
+    session = create_session([done, lost])
+    session.records.filter(instance=done).update(status=RecordStatus.COMPLETED, databases_count=1)
+    fresh = create_session([done])
+    SyncSession.objects.filter(pk=session.pk).update(started_at=timezone.now() - timedelta(days=1))
+
+    assert settle_interrupted_sessions() == 1
+    session.refresh_from_db()
+    assert session.status == SessionStatus.PARTIAL and session.completed_at is not None
+    record = session.records.get(instance=lost)
+    assert record.status == RecordStatus.FAILED and record.error_kind == "timeout"
+    fresh.refresh_from_db()
+    assert fresh.status == SessionStatus.RUNNING  # a run that may still be working is left alone
