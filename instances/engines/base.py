@@ -137,6 +137,11 @@ class BaseEngine(ABC):
             success=True, server_version=version, elapsed_ms=int((time.monotonic() - started) * 1000)
         )
 
+    def _redact(self, text: str) -> str:
+        """A driver message with the password masked, for drivers that echo connection strings."""
+        password = self.params.password
+        return text.replace(password, "***") if password else text
+
     def _guard(self, fn):
         if self._conn is None:
             self.connect()

@@ -343,10 +343,6 @@ class OracleEngine(BaseEngine):
             )
         return EngineError(ErrorKind.DATA, text)
 
-    def _redact(self, text: str) -> str:
-        password = self.params.password
-        return text.replace(password, "***") if password else text
-
 
 def _is_system_tablespace(name: str, contents: str) -> bool:
     name, contents = (name or "").upper(), (contents or "").upper()

@@ -268,10 +268,6 @@ class SQLServerEngine(BaseEngine):
             )
         return EngineError(ErrorKind.DATA, text)
 
-    def _redact(self, text: str) -> str:
-        password = self.params.password
-        return text.replace(password, "***") if password else text
-
 
 def rows_to_result(rows, tempdb_files=None) -> CollectResult:
     """Turn (name, state_desc, source_database_id, file_count, data_bytes, log_bytes) rows into sizes.

@@ -14,9 +14,10 @@ from sqlglot.errors import OptimizeError
 from instances.engines import oracle
 from instances.engines.base import ConnectionParams, EngineError
 from instances.engines.oracle import OracleEngine
+from tests.loopback import closed_port, silent_server
 
 from .catalogs import ORACLE_CATALOG
-from .helpers import CatalogDatabase, FakeConnection, check_sql, closed_port, silent_server
+from .helpers import CatalogDatabase, FakeConnection, check_sql
 
 MiB = 1024 * 1024
 GiB = 1024 * MiB

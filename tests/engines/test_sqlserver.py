@@ -12,9 +12,10 @@ from sqlglot.errors import OptimizeError
 from instances.engines import sqlserver
 from instances.engines.base import ConnectionParams, EngineError
 from instances.engines.sqlserver import SQLServerEngine
+from tests.loopback import closed_port, silent_server
 
 from .catalogs import SQLSERVER_CATALOG, SQLSERVER_DEFAULT_CATALOG
-from .helpers import CatalogDatabase, FakeConnection, check_sql, closed_port, silent_server
+from .helpers import CatalogDatabase, FakeConnection, check_sql
 
 PAGE = 8192
 PASSWORD = "S3cret;pw}x"
