@@ -7,9 +7,34 @@ from django.utils.translation import ngettext
 from capacity import admin_views
 from capacity.formatting import human_bytes
 
-from .forms import CredentialForm
-from .models import Credential, Instance
+from . import binding
+from .forms import CredentialForm, CredentialTargetForm, InstanceAdminForm
+from .models import Credential, CredentialTarget, Instance
 from .services import test_connection
+
+
+class CredentialTargetInline(admin.TabularInline):
+    """Where the credential's password may be sent: seen by its viewers, added or removed by its managers."""
+
+    model = CredentialTarget
+    form = CredentialTargetForm
+    extra = 0
+    fields = ["db_type", "host", "port", "note", "approved_by", "approved_at"]
+    readonly_fields = ["approved_by", "approved_at"]
+    verbose_name = _("approved target")
+    verbose_name_plural = _("approved targets (engine, host and port this credential's password may be sent to)")
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("instances.view_credential") or binding.may_approve(request.user)
+
+    def has_add_permission(self, request, obj=None):
+        return binding.may_approve(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return False  # an approval is added or removed, never moved to another target
+
+    def has_delete_permission(self, request, obj=None):
+        return binding.may_approve(request.user)
 
 
 @admin.register(Credential)
@@ -17,6 +42,18 @@ class CredentialAdmin(admin.ModelAdmin):
     form = CredentialForm
     list_display = ["name", "username", "has_password_display", "updated_at"]
     search_fields = ["name", "username"]
+    inlines = [CredentialTargetInline]
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not CredentialTarget:
+            return super().save_formset(request, form, formset, change)
+        approvals = formset.save(commit=False)
+        for approval in approvals:
+            if approval.pk is None:
+                approval.approved_by = request.user
+            approval.save()
+        for gone in formset.deleted_objects:
+            gone.delete()
 
     @admin.display(description=_("password set"), boolean=True)
     def has_password_display(self, obj):
@@ -48,6 +85,7 @@ class SyncPermissionMixin:
 
 @admin.register(Instance)
 class InstanceAdmin(SyncPermissionMixin, admin.ModelAdmin):
+    form = InstanceAdminForm
     list_display = [
         "name",
         "server",
@@ -83,6 +121,23 @@ class InstanceAdmin(SyncPermissionMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return admin_views.annotate_instance_capacity(super().get_queryset(request))
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"user": request.user})
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        # Only credential managers pick a credential: nobody else is offered one to send anywhere.
+        if not binding.may_approve(request.user):
+            fields.append("credential")
+        return fields
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # A credential manager saving the instance approves its credential for its target.
+        if obj.credential_id is not None and binding.may_approve(request.user):
+            binding.approve(obj, request.user, note="admin")
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)

@@ -1,10 +1,13 @@
 """Who and where: the credentials and instances whose databases are measured."""
 
+import ipaddress
 import re
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import crypto
@@ -15,8 +18,6 @@ _HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$")
 
 def validate_host(value: str) -> None:
     """A DNS name, an IPv4 address or an IPv6 address (optionally in brackets)."""
-    import ipaddress
-
     host = value.strip()
     if host.startswith("[") and host.endswith("]"):
         host = host[1:-1]
@@ -28,6 +29,21 @@ def validate_host(value: str) -> None:
     labels = host.rstrip(".").split(".")
     if not host or len(host) > 253 or not all(_HOST_LABEL.match(label) for label in labels):
         raise ValidationError(_("'%(value)s' is not a valid host name or IP address."), params={"value": value})
+
+
+def normalise_host(value: str) -> str:
+    """The spelling a host is compared in: no surrounding space or brackets, lower case, IPs canonical.
+
+    Only spellings that reach the same address are made equal ("DB1" and "db1", "[::1]" and
+    "0:0::1"); anything else (a trailing dot, "127.1") stays distinct, so a doubt means "not approved".
+    """
+    host = (value or "").strip()
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    try:
+        return ipaddress.ip_address(host).compressed
+    except ValueError:
+        return host.lower()
 
 
 class Credential(models.Model):
@@ -134,3 +150,58 @@ class Instance(models.Model):
             raise ValidationError({"options": _("Options must be a JSON object.")})
         if self.db_type == DbType.ORACLE and not (self.options.get("service_name") or self.options.get("sid")):
             raise ValidationError({"options": _("An Oracle instance needs 'service_name' or 'sid' in its options.")})
+
+
+class CredentialTarget(models.Model):
+    """An (engine, host, port) that a credential's password may be sent to, and who allowed it.
+
+    The password of a stored credential is only ever sent to a target approved for it (checked
+    where the password is decrypted for a connection), so whoever may edit instances but not
+    credentials cannot point a stored login at a server of their own. The database name is not
+    part of a target: one approval covers every database of that server.
+    """
+
+    credential = models.ForeignKey(
+        Credential, verbose_name=_("credential"), on_delete=models.CASCADE, related_name="targets"
+    )
+    db_type = models.CharField(_("database type"), max_length=20, choices=DbType.choices)
+    host = models.CharField(
+        _("host"),
+        max_length=255,
+        validators=[validate_host],
+        help_text=_("Compared without regard to case or IPv6 brackets."),
+    )
+    port = models.PositiveIntegerField(_("port"), validators=[MinValueValidator(1), MaxValueValidator(65535)])
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approved by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    approved_at = models.DateTimeField(_("approved at"), default=timezone.now, editable=False)
+    note = models.CharField(_("note"), max_length=200, blank=True, default="")
+
+    class Meta:
+        ordering = ["credential", "db_type", "host", "port"]
+        verbose_name = _("approved target")
+        verbose_name_plural = _("approved targets")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["credential", "db_type", "host", "port"], name="instances_credentialtarget_unique"
+            )
+        ]
+
+    def __str__(self):
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.db_type}://{host}:{self.port}"
+
+    def save(self, *args, **kwargs):
+        self.host = normalise_host(self.host)
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        super().clean()
+        self.host = normalise_host(self.host)

@@ -21,18 +21,49 @@ def pg_box():
 
 @pytest.fixture
 def make_instance(db):
-    """Make an Instance (with a Credential) pointing at a server."""
+    """Make an Instance (with a Credential approved for it) pointing at a server."""
+    from instances import binding
     from instances.models import Credential, Instance
 
     def make(name, db_type, host="127.0.0.1", port=None, username="root", password="", **fields):
         credential = Credential(name=f"cred-{name}", username=username)
         credential.set_password(password)
         credential.save()
-        return Instance.objects.create(
+        instance = Instance.objects.create(
             name=name, db_type=db_type, host=host, port=port, credential=credential, **fields
         )
+        # As a credential manager would: its stored password may be sent to this server.
+        binding.approve(instance, note="test fixture")
+        return instance
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _approve_targets_of_orm_instances(request):
+    """Approve the credential of every instance a test saves through the ORM, as the admin would.
+
+    Most tests build instances with `Instance.objects.create` and are about something else than
+    the credential binding. Tests of the binding itself are marked `strict_targets`: for them
+    nothing is approved behind their back (tests/security).
+    """
+    if request.node.get_closest_marker("strict_targets"):
+        yield
+        return
+    from django.db.models.signals import post_save
+
+    from instances import binding
+    from instances.models import Instance
+
+    def approve(sender, instance, raw=False, **kwargs):
+        if not raw and instance.credential_id is not None:
+            binding.approve(instance, note="test: saved through the ORM")
+
+    post_save.connect(approve, sender=Instance, weak=False, dispatch_uid="tests-approve-orm-targets")
+    try:
+        yield
+    finally:
+        post_save.disconnect(sender=Instance, dispatch_uid="tests-approve-orm-targets")
 
 
 @pytest.fixture

@@ -1,9 +1,10 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
-from rest_framework import serializers
+from rest_framework import exceptions, serializers
 
 from capacity.api.fields import MebibytesField
 
+from .. import binding
 from ..models import Credential, Instance
 
 
@@ -55,7 +56,13 @@ class InstanceSerializer(serializers.ModelSerializer):
     """An instance with its latest collected total (annotated by the viewset, never one query per row)."""
 
     credential = serializers.PrimaryKeyRelatedField(
-        queryset=Credential.objects.all(), allow_null=True, required=False, help_text=_("Credential ID.")
+        queryset=Credential.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text=_(
+            "Credential ID. Setting one, or changing the engine, host or port of an instance that has one, needs "
+            "the permission to change credentials (instances.change_credential) and approves the new target."
+        ),
     )
     credential_name = serializers.CharField(source="credential.name", read_only=True, default=None)
     effective_port = serializers.IntegerField(read_only=True)
@@ -114,7 +121,28 @@ class InstanceSerializer(serializers.ModelSerializer):
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
         attrs["options"] = candidate.options
+        # Where a stored password goes is for credential managers to decide (instances.binding).
+        denial = binding.write_denial(self._user(), self.instance, attrs)
+        if denial:
+            raise exceptions.PermissionDenied(denial)
         return attrs
+
+    def create(self, validated_data):
+        return self._approve(super().create(validated_data))
+
+    def update(self, instance, validated_data):
+        return self._approve(super().update(instance, validated_data))
+
+    def _user(self):
+        request = self.context.get("request")
+        return getattr(request, "user", None)
+
+    def _approve(self, instance):
+        """A write by a credential manager approves the instance's (new) target."""
+        user = self._user()
+        if instance.credential_id is not None and binding.may_approve(user):
+            binding.approve(instance, user, note="api")
+        return instance
 
     def _current_values(self):
         if self.instance is None:

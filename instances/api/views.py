@@ -12,7 +12,7 @@ from capacity_site.permissions import CanSyncCapacity
 from capacity_site.renderers import CSVExportMixin
 from sync_sessions.choices import RecordStatus
 
-from .. import services
+from .. import binding, services
 from ..choices import ErrorKind
 from ..filtersets import CredentialFilterSet, InstanceFilterSet
 from ..models import Credential, Instance
@@ -74,12 +74,14 @@ class InstanceViewSet(CSVExportMixin, AnnotatedWriteMixin, ModelViewSet):
         summary=_("Test the connection"),
         description=_(
             "Connect, read the server version and close. 502 when the server cannot be reached or refuses "
-            "the login; 400 when the instance has no credential."
+            "the login; 400 when the instance has no credential; 403 when its credential is not approved "
+            "for the instance's engine, host and port."
         ),
         request=None,
         responses={
             200: ConnectionTestSerializer,
             400: ConnectionTestSerializer,
+            403: ConnectionTestSerializer,
             502: ConnectionTestSerializer,
         },
         filters=False,
@@ -104,6 +106,18 @@ class InstanceViewSet(CSVExportMixin, AnnotatedWriteMixin, ModelViewSet):
                 },
                 status=status.HTTP_400_BAD_REQUEST,
             )
+        denial = binding.approval_denial(instance)
+        if denial:
+            return Response(
+                {
+                    "success": False,
+                    "server_version": "",
+                    "error": denial,
+                    "error_kind": ErrorKind.PERMISSION.value,
+                    "elapsed_ms": 0,
+                },
+                status=status.HTTP_403_FORBIDDEN,
+            )
         result = services.test_connection(instance)
         body = ConnectionTestSerializer(result).data
         return Response(body, status=status.HTTP_200_OK if result.success else status.HTTP_502_BAD_GATEWAY)
@@ -112,13 +126,15 @@ class InstanceViewSet(CSVExportMixin, AnnotatedWriteMixin, ModelViewSet):
         summary=_("Collect this instance now"),
         description=_(
             "Runs one collection of this instance in the request (one sync session). 409 when the "
-            "instance is inactive or another run is collecting it, 400 when it has no credential, 502 when the "
-            "server cannot be reached or the collection fails."
+            "instance is inactive or another run is collecting it, 400 when it has no credential, 403 when its "
+            "credential is not approved for its engine, host and port, 502 when the server cannot be reached or "
+            "the collection fails."
         ),
         request=None,
         responses={
             200: SyncCapacityResultSerializer,
             400: SyncCapacityFailureSerializer,
+            403: SyncCapacityFailureSerializer,
             409: SyncCapacityFailureSerializer,
             502: SyncCapacityFailureSerializer,
         },
@@ -146,6 +162,12 @@ class InstanceViewSet(CSVExportMixin, AnnotatedWriteMixin, ModelViewSet):
                     "error_kind": ErrorKind.AUTH.value,
                 },
                 status=status.HTTP_400_BAD_REQUEST,
+            )
+        denial = binding.approval_denial(instance)
+        if denial:
+            return Response(
+                {"success": False, "error": denial, "error_kind": ErrorKind.PERMISSION.value},
+                status=status.HTTP_403_FORBIDDEN,
             )
         session = collect([instance], created_by=request.user)
         record = session.records.get()

@@ -45,7 +45,14 @@ def engine_class(db_type: str) -> type[BaseEngine]:
 
 
 def params_for(instance, *, connect_timeout: int | None = None, query_timeout: int | None = None) -> ConnectionParams:
-    """Connection parameters of an Instance; raises EngineError when it cannot be reached at all."""
+    """Connection parameters of an Instance; raises EngineError when it cannot be reached at all.
+
+    This is the one place a stored password is decrypted for a connection, so it is where the
+    credential's binding is enforced: the password is only handed out for an (engine, host, port)
+    approved for that credential (see instances.binding), whatever path asked for it. The target
+    checked is the one built into the parameters below, from the same instance and credential.
+    """
+    from ..binding import is_approved, not_approved_message, target_of
     from ..crypto import CredentialDecryptError
 
     credential = instance.credential
@@ -53,6 +60,9 @@ def params_for(instance, *, connect_timeout: int | None = None, query_timeout: i
         raise EngineError(
             ErrorKind.AUTH, _("Instance %(name)s has no credential to connect with.") % {"name": instance.name}
         )
+    where = target_of(instance)
+    if not is_approved(credential.pk, where):
+        raise EngineError(ErrorKind.PERMISSION, not_approved_message(instance, where))
     try:
         password = credential.get_password()
     except CredentialDecryptError as exc:
