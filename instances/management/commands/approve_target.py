@@ -32,9 +32,8 @@ class Command(BaseCommand):
             operator = "?"
         for name in dict.fromkeys(names):
             instance = instances[name]
-            approval, created = binding.approve(
-                instance, note=_("manage.py approve_target by %(user)s") % {"user": operator}
-            )
+            # Stored data, like the notes "api", "admin" and "migration": not translated.
+            approval, created = binding.approve(instance, note=f"manage.py approve_target by {operator}")
             if created:
                 message = _("%(instance)s: approved credential %(credential)s for %(target)s.")
             else:
