@@ -265,3 +265,16 @@ def test_shell_save_approves_nothing(production_instance, listener):
     assert session.records.get().error_kind == "permission"
     listener.assert_untouched()
     assert not CredentialTarget.objects.filter(port=listener.port).exists()
+
+
+@pytest.mark.parametrize("db_type", ["mysql", "postgresql"])
+def test_bulk_update_of_an_instance_of_each_live_engine(db_type, production_credential, listener):
+    """The check sits before any driver is asked to connect, whatever the engine speaks."""
+    instance = Instance.objects.create(
+        name=f"live-{db_type}", db_type=db_type, host="127.0.0.1", port=1, credential=production_credential
+    )
+    CredentialTarget.objects.create(credential=production_credential, db_type=db_type, host="127.0.0.1", port=1)
+    Instance.objects.filter(pk=instance.pk).update(port=listener.port)
+    record = collect([instance]).records.get()
+    assert record.error_kind == "permission", record.error
+    listener.assert_untouched()
