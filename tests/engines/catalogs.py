@@ -133,16 +133,68 @@ SYS_DATABASES = {
     "is_ledger_on": "bit",
 }
 
+# Per-database catalog views the table sizes read (Microsoft Learn "sys.objects", "sys.schemas",
+# "sys.partitions", "sys.allocation_units").
+SYS_OBJECTS = {
+    "name": "nvarchar(128)",
+    "object_id": "int",
+    "principal_id": "int",
+    "schema_id": "int",
+    "parent_object_id": "int",
+    "type": "char(2)",
+    "type_desc": "nvarchar(60)",
+    "create_date": "datetime",
+    "modify_date": "datetime",
+    "is_ms_shipped": "bit",
+    "is_published": "bit",
+    "is_schema_published": "bit",
+}
+SYS_SCHEMAS = {"name": "nvarchar(128)", "schema_id": "int", "principal_id": "int"}
+SYS_PARTITIONS = {
+    "partition_id": "bigint",
+    "object_id": "int",
+    "index_id": "int",
+    "partition_number": "int",
+    "hobt_id": "bigint",
+    "rows": "bigint",
+    "filestream_filegroup_id": "smallint",
+    "data_compression": "tinyint",
+    "data_compression_desc": "nvarchar(60)",
+    "xml_compression": "bit",
+    "xml_compression_desc": "varchar(3)",
+}
+SYS_ALLOCATION_UNITS = {
+    "allocation_unit_id": "bigint",
+    "type": "tinyint",
+    "type_desc": "nvarchar(60)",
+    "container_id": "bigint",
+    "data_space_id": "int",
+    "total_pages": "bigint",
+    "used_pages": "bigint",
+    "data_pages": "bigint",
+}
+SQLSERVER_DATABASE_VIEWS = {
+    "objects": SYS_OBJECTS,
+    "schemas": SYS_SCHEMAS,
+    "partitions": SYS_PARTITIONS,
+    "allocation_units": SYS_ALLOCATION_UNITS,
+    "database_files": SYS_DATABASE_FILES,
+}
+
+#: Databases the recorded rows of the tests hold, each with its own catalog views.
+SQLSERVER_USER_DATABASES = ("model", "msdb", "sales", "warehouse")
+
 #: catalog (database) -> schema -> view -> columns. Unqualified `sys.x` resolves in master.
 SQLSERVER_CATALOG = {
     "master": {
         "sys": {
             "databases": SYS_DATABASES,
             "master_files": SYS_MASTER_FILES,
-            "database_files": SYS_DATABASE_FILES,
+            **SQLSERVER_DATABASE_VIEWS,
         }
     },
-    "tempdb": {"sys": {"database_files": SYS_DATABASE_FILES}},
+    "tempdb": {"sys": dict(SQLSERVER_DATABASE_VIEWS)},
+    **{name: {"sys": dict(SQLSERVER_DATABASE_VIEWS)} for name in SQLSERVER_USER_DATABASES},
 }
 SQLSERVER_DEFAULT_CATALOG = "master"
 
