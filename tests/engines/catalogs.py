@@ -1,8 +1,10 @@
 """Catalog views the SQL Server and Oracle adapters read, written down from the vendors' references.
 
 Column names and types as documented (Microsoft Learn "sys.databases", "sys.master_files",
-"sys.database_files"; Oracle Database Reference "DBA_DATA_FILES", "DBA_TEMP_FILES",
-"DBA_SEGMENTS", "DBA_TABLESPACES", "V$PDBS", "V$INSTANCE", "PRODUCT_COMPONENT_VERSION").
+"sys.database_files", "sys.objects", "sys.schemas", "sys.partitions", "sys.allocation_units";
+Oracle Database Reference "DBA_DATA_FILES", "DBA_TEMP_FILES", "DBA_SEGMENTS",
+"DBA_TABLESPACES", "DBA_INDEXES", "DBA_LOBS", "DBA_TABLES", "V$PDBS", "V$INSTANCE",
+"PRODUCT_COMPONENT_VERSION"; the larger views with the columns that matter here).
 The CDB_* views are their DBA_* twins plus CON_ID, as the Oracle reference states for every
 CDB_ view. The shapes are sqlglot schema mappings, so a statement that names a column a view
 does not have fails to qualify.
@@ -372,12 +374,84 @@ PRODUCT_COMPONENT_VERSION = {
 
 DUAL = {"dummy": "varchar2(1)"}
 
+DBA_INDEXES = {
+    "owner": "varchar2(128)",
+    "index_name": "varchar2(128)",
+    "index_type": "varchar2(27)",
+    "table_owner": "varchar2(128)",
+    "table_name": "varchar2(128)",
+    "table_type": "varchar2(11)",
+    "uniqueness": "varchar2(9)",
+    "compression": "varchar2(13)",
+    "prefix_length": "number",
+    "tablespace_name": "varchar2(30)",
+    "status": "varchar2(8)",
+    "num_rows": "number",
+    "leaf_blocks": "number",
+    "distinct_keys": "number",
+    "last_analyzed": "date",
+    "partitioned": "varchar2(3)",
+    "temporary": "varchar2(1)",
+    "generated": "varchar2(1)",
+    "visibility": "varchar2(9)",
+}
+
+DBA_LOBS = {
+    "owner": "varchar2(128)",
+    "table_name": "varchar2(128)",
+    "column_name": "varchar2(4000)",
+    "segment_name": "varchar2(128)",
+    "tablespace_name": "varchar2(30)",
+    "index_name": "varchar2(128)",
+    "chunk": "number",
+    "pctversion": "number",
+    "retention": "number",
+    "freepools": "number",
+    "cache": "varchar2(10)",
+    "logging": "varchar2(7)",
+    "encrypt": "varchar2(4)",
+    "compression": "varchar2(6)",
+    "deduplication": "varchar2(15)",
+    "in_row": "varchar2(3)",
+    "format": "varchar2(15)",
+    "partitioned": "varchar2(3)",
+    "securefile": "varchar2(3)",
+    "segment_created": "varchar2(3)",
+}
+
+DBA_TABLES = {
+    "owner": "varchar2(128)",
+    "table_name": "varchar2(128)",
+    "tablespace_name": "varchar2(30)",
+    "cluster_name": "varchar2(128)",
+    "iot_name": "varchar2(128)",
+    "status": "varchar2(8)",
+    "num_rows": "number",
+    "blocks": "number",
+    "empty_blocks": "number",
+    "avg_row_len": "number",
+    "last_analyzed": "date",
+    "partitioned": "varchar2(3)",
+    "iot_type": "varchar2(12)",
+    "temporary": "varchar2(1)",
+    "secondary": "varchar2(1)",
+    "nested": "varchar2(3)",
+    "compression": "varchar2(8)",
+    "segment_created": "varchar2(3)",
+}
+
 #: view -> columns; Oracle reaches these through public synonyms, so no owner is needed.
 ORACLE_CATALOG = {
     "dba_data_files": DBA_DATA_FILES,
     "dba_temp_files": DBA_TEMP_FILES,
     "dba_segments": DBA_SEGMENTS,
     "dba_tablespaces": DBA_TABLESPACES,
+    "dba_indexes": DBA_INDEXES,
+    "dba_lobs": DBA_LOBS,
+    "dba_tables": DBA_TABLES,
+    "cdb_indexes": {**DBA_INDEXES, "con_id": "number"},
+    "cdb_lobs": {**DBA_LOBS, "con_id": "number"},
+    "cdb_tables": {**DBA_TABLES, "con_id": "number"},
     "cdb_data_files": {**DBA_DATA_FILES, "con_id": "number"},
     "cdb_temp_files": {**DBA_TEMP_FILES, "con_id": "number"},
     "cdb_segments": {**DBA_SEGMENTS, "con_id": "number"},
