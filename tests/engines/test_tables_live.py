@@ -220,6 +220,25 @@ def test_postgres_a_database_the_login_cannot_enter_is_noted_and_the_rest_are_re
     assert any(closing in w and "cannot enter" in w for w in result.warnings)
 
 
+def test_postgres_a_database_that_stopped_allowing_connections_is_noted(pg_box):
+    open_db = pg_box.create_database("open", rows=10)
+    closing = pg_box.create_database("closing", rows=10)
+
+    class ClosedBetweenSizesAndTables(PostgreSQLEngine):
+        def _list_database_sizes(self):
+            result = super()._list_database_sizes()
+            pg_box.execute(f'ALTER DATABASE "{closing}" ALLOW_CONNECTIONS false')
+            return result
+
+    try:
+        with ClosedBetweenSizesAndTables(pg_params(pg_box)) as engine:
+            result = engine.list_database_sizes(tables=True, table_budget_seconds=60)
+    finally:
+        pg_box.execute(f'ALTER DATABASE "{closing}" ALLOW_CONNECTIONS true')
+    assert open_db in result.tables and closing not in result.tables
+    assert any(closing in w and "not currently accepting connections" in w for w in result.warnings)
+
+
 def test_postgres_database_without_connect_is_still_skipped_when_tables_are_asked(pg_box):
     locked = pg_box.create_database("locked", rows=10)
     user, password = pg_box.create_login()
