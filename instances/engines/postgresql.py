@@ -132,7 +132,10 @@ class PostgreSQLEngine(BaseEngine):
     def _read_tables(self, dbname: str, seconds_left: float | None) -> list:
         """The table rows of one database, on a connection of its own bounded by the time left."""
         p = self.params
-        bound = lambda seconds: seconds if seconds_left is None else max(1, min(seconds, int(seconds_left)))  # noqa: E731
+
+        def bound(seconds: int) -> int:
+            return seconds if seconds_left is None else max(1, min(seconds, int(seconds_left)))
+
         params = dataclasses.replace(
             p,
             options={**(p.options or {}), "database": dbname},
@@ -197,7 +200,8 @@ def table_rows_to_tables(rows) -> list[TableSize]:
     """Turn (schema, table, rows_estimate, data, index, toast) rows into tables."""
     tables = []
     for schema, table, rows_estimate, data, index, toast in rows:
-        data, index, toast = int(data or 0), int(index or 0), int(toast or 0)
+        # data is pg_table_size less TOAST, two reads of a table that may be written meanwhile.
+        data, index, toast = max(0, int(data or 0)), int(index or 0), int(toast or 0)
         tables.append(
             TableSize(
                 schema_name=schema,
