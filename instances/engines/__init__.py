@@ -13,6 +13,7 @@ from .base import (
     ConnectionTestResult,
     DatabaseSize,
     EngineError,
+    TableSize,
 )
 
 ENGINE_MODULES = {
@@ -29,6 +30,7 @@ __all__ = [
     "ConnectionTestResult",
     "DatabaseSize",
     "EngineError",
+    "TableSize",
     "engine_class",
     "get_engine",
     "params_for",

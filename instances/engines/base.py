@@ -12,6 +12,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from ..choices import ErrorKind
 
 
@@ -51,6 +53,27 @@ class DatabaseSize:
     index_size_bytes: int | None = None
     log_size_bytes: int | None = None
     is_system: bool = False
+    #: What the database's files hold on disk, where the engine tells it (None: unknown).
+    allocated_size_bytes: int | None = None
+    #: Room allocated but unused inside those files (MySQL DATA_FREE, SQL Server unused pages,
+    #: Oracle allocated minus used), where the engine tells it.
+    free_size_bytes: int | None = None
+
+
+@dataclass(frozen=True)
+class TableSize:
+    """One table's size, with its indexes and LOB/TOAST segments attributed to it, in bytes.
+
+    total_size_bytes = data_size_bytes + index_size_bytes + (lob_size_bytes or 0).
+    """
+
+    schema_name: str
+    table_name: str
+    rows_estimate: int | None
+    data_size_bytes: int
+    index_size_bytes: int
+    lob_size_bytes: int | None
+    total_size_bytes: int
 
 
 @dataclass
@@ -61,6 +84,9 @@ class CollectResult:
     warnings: list[str] = field(default_factory=list)
     #: Databases that exist but could not be measured (offline, no access): not "vanished".
     skipped: list[str] = field(default_factory=list)
+    #: Every table of each collected database (database name -> tables), when tables were asked
+    #: for; a database whose tables could not be read is missing here and named in warnings.
+    tables: dict[str, list[TableSize]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -78,10 +104,15 @@ class BaseEngine(ABC):
     db_type: str = ""
     #: Modules and attributes the adapter needs; `unsupported` when the driver is missing.
     driver_name: str = ""
+    #: Bounded queries the table read adds to a collection: 0 when the tables come with the
+    #: size read itself, None when it is one query per database (then the table budget bounds it).
+    table_round_trips: int | None = 0
 
     def __init__(self, params: ConnectionParams):
         self.params = params
         self._conn = None
+        #: Set by list_database_sizes for adapters that read tables in the same statement as sizes.
+        self.tables_requested = False
 
     # --- lifecycle -------------------------------------------------------------------------
     def __enter__(self) -> BaseEngine:
@@ -113,11 +144,28 @@ class BaseEngine(ABC):
     def server_version(self) -> str:
         return self._guard(self._server_version)
 
-    def list_database_sizes(self) -> CollectResult:
-        result = self._guard(self._list_database_sizes)
+    def list_database_sizes(self, *, tables: bool = False, table_budget_seconds: float | None = None) -> CollectResult:
+        """Every database's size; with tables=True also every table of every collected database.
+
+        The table read never fails the collection: what it cannot read (a database it may not
+        enter, a query past the timeout, the table budget spent) becomes a warning, and the
+        tables read so far are kept. table_budget_seconds bounds the table read as a whole,
+        apart from the size read; None leaves it bounded by the query timeout of each query.
+        """
+        self.tables_requested = tables
+        try:
+            result = self._guard(self._list_database_sizes)
+        finally:
+            self.tables_requested = False
         for db in result.databases:
             if db.size_bytes < 0 or db.data_size_bytes < 0:
                 raise EngineError(ErrorKind.DATA, f"Negative size reported for database {db.name!r}.")
+        if tables:
+            deadline = None if table_budget_seconds is None else time.monotonic() + float(table_budget_seconds)
+            try:
+                self._guard(lambda: self._list_table_sizes(result, deadline))
+            except EngineError as exc:
+                result.warnings.append(_("Table sizes not read: %(msg)s") % {"msg": exc.message})
         return result
 
     def test_connection(self) -> ConnectionTestResult:
@@ -164,6 +212,14 @@ class BaseEngine(ABC):
     @abstractmethod
     def _list_database_sizes(self) -> CollectResult:
         """Every database with its size in bytes."""
+
+    def _list_table_sizes(self, result: CollectResult, deadline: float | None) -> None:
+        """Add result.tables for the databases in result (and warnings for those it cannot read).
+
+        deadline is a time.monotonic() value past which no new table query may start. Adapters
+        whose size read already filled result.tables (tables_requested) need not override it.
+        """
+        return None
 
     def translate_error(self, exc: Exception) -> EngineError:
         """Map a driver exception to an EngineError with the right kind."""

@@ -1,35 +1,95 @@
-"""MySQL and MariaDB: schema sizes from information_schema, data + index bytes."""
+"""MySQL and MariaDB: schema sizes from information_schema, data + index bytes.
+
+Per schema: size = DATA_LENGTH + INDEX_LENGTH summed over information_schema.TABLES (the
+logical size InnoDB estimates from its pages), free_size_bytes = DATA_FREE summed (for tables
+kept in the shared system tablespace DATA_FREE is that tablespace's, repeated per table), and
+allocated_size_bytes = what the schema's files take on disk: the ALLOCATED_SIZE of its InnoDB
+file-per-table tablespaces (INNODB_SYS_TABLESPACES, INNODB_TABLESPACES on MySQL 8) plus the
+data and index bytes of its tables of other engines that keep files (MyISAM, Aria, ...). That
+one more query needs the PROCESS privilege; without it allocated_size_bytes stays None with a
+note. InnoDB tables kept in the system or a general tablespace are in no schema's allocated
+size (those files are shared), and a schema whose name is not plain ASCII is left None too,
+since its directory name is encoded in a way only the server knows.
+
+Tables (list_database_sizes(tables=True)) come from the same information_schema.TABLES read,
+one row per table instead of one per schema, summed per schema here: no extra round trip.
+"""
 
 import MySQLdb
 from django.utils.translation import gettext as _
 
 from ..choices import ErrorKind
-from .base import BaseEngine, CollectResult, DatabaseSize, EngineError
+from .base import BaseEngine, CollectResult, DatabaseSize, EngineError, TableSize
 
 SYSTEM_SCHEMAS = frozenset({"information_schema", "performance_schema", "mysql", "sys"})
 
+# Bytes of tables whose engine keeps them in files sized by DATA_LENGTH + INDEX_LENGTH
+# (InnoDB is measured from its tablespaces instead; MEMORY and performance_schema have no file).
+_FILE_ENGINE_BYTES = """CASE WHEN t.TABLE_TYPE = 'BASE TABLE'
+                 AND t.ENGINE NOT IN ('InnoDB', 'MEMORY', 'PERFORMANCE_SCHEMA')
+            THEN COALESCE(t.DATA_LENGTH, 0) + COALESCE(t.INDEX_LENGTH, 0) ELSE 0 END"""
+
 # Every schema the login can see, left-joined to its tables so an empty schema reports 0.
 # One query for the whole instance, sums done by the server, exact bytes (no rounding).
-SIZES_SQL = """
+SIZES_SQL = f"""
 SELECT s.SCHEMA_NAME,
        CAST(COALESCE(SUM(t.DATA_LENGTH), 0) AS UNSIGNED) AS data_bytes,
        CAST(COALESCE(SUM(t.INDEX_LENGTH), 0) AS UNSIGNED) AS index_bytes,
-       COUNT(t.TABLE_NAME) AS table_count
+       COUNT(t.TABLE_NAME) AS table_count,
+       CAST(COALESCE(SUM(t.DATA_FREE), 0) AS UNSIGNED) AS free_bytes,
+       CAST(COALESCE(SUM({_FILE_ENGINE_BYTES}), 0) AS UNSIGNED) AS file_engine_bytes
 FROM information_schema.SCHEMATA AS s
 LEFT JOIN information_schema.TABLES AS t ON t.TABLE_SCHEMA = s.SCHEMA_NAME
 GROUP BY s.SCHEMA_NAME
 ORDER BY s.SCHEMA_NAME
 """
 
+# The same read one row per table (a schema without tables as one row of NULLs): the sums
+# above are done in Python from these rows, so both give the same per-schema figures.
+TABLE_SIZES_SQL = f"""
+SELECT s.SCHEMA_NAME,
+       t.TABLE_NAME,
+       t.TABLE_TYPE,
+       t.TABLE_ROWS,
+       t.DATA_LENGTH,
+       t.INDEX_LENGTH,
+       t.DATA_FREE,
+       {_FILE_ENGINE_BYTES} AS file_engine_bytes
+FROM information_schema.SCHEMATA AS s
+LEFT JOIN information_schema.TABLES AS t ON t.TABLE_SCHEMA = s.SCHEMA_NAME
+ORDER BY s.SCHEMA_NAME, t.TABLE_NAME
+"""
+
+# File-per-table tablespaces are named "<schema dir>/<table>" (partitions "...#P#p0"); the
+# shared ones (innodb_system, undo, general tablespaces) have no "/" and belong to no schema.
+_TABLESPACES_SQL = """
+SELECT SUBSTRING_INDEX(NAME, '/', 1) AS schema_dir, CAST(SUM(ALLOCATED_SIZE) AS UNSIGNED) AS allocated_bytes
+FROM information_schema.{view}
+WHERE NAME LIKE '%/%'
+GROUP BY SUBSTRING_INDEX(NAME, '/', 1)
+"""
+ALLOCATED_SQL = _TABLESPACES_SQL.format(view="INNODB_SYS_TABLESPACES")  # MariaDB, MySQL 5.7
+ALLOCATED_SQL_MYSQL8 = _TABLESPACES_SQL.format(view="INNODB_TABLESPACES")
+
 # MySQL error numbers that say who is at fault.
 _AUTH_ERRORS = {1045, 1698, 2049, 1251}
 _PERMISSION_ERRORS = {1044, 1142, 1143, 1227, 1370}
 _TIMEOUT_ERRORS = {3024, 1969, 2013, 1205}  # max_execution_time / query interrupted / lost during query
 _CONNECTION_ERRORS = {2002, 2003, 2005, 2006, 2026, 2055, 1040, 1129, 1130}
+_UNKNOWN_SYSTEM_VARIABLE = 1193
+_NEEDS_PROCESS = 1227
 
 
 class MySQLEngine(BaseEngine):
     db_type = "mysql"
+    #: Tables come with the size read (one row per table instead of per schema).
+    table_round_trips = 0
+
+    def __init__(self, params):
+        super().__init__(params)
+        self._is_mariadb = False
+        #: Set when the server has no statement time limit and the socket read timeout bounds queries.
+        self._unbounded_statements = False
 
     def _open(self):
         p = self.params
@@ -52,11 +112,18 @@ class MySQLEngine(BaseEngine):
         self._is_mariadb = "mariadb" in conn.get_server_info().lower()
         cur = conn.cursor()
         try:
-            if self._is_mariadb:
-                # Seconds; 0 means no limit, so only set it when bounded.
-                cur.execute("SET SESSION max_statement_time = %s", (float(p.query_timeout),))
-            else:
-                cur.execute("SET SESSION max_execution_time = %s", (int(p.query_timeout) * 1000,))
+            try:
+                if self._is_mariadb:
+                    # Seconds; 0 means no limit, so only set it when bounded.
+                    cur.execute("SET SESSION max_statement_time = %s", (float(p.query_timeout),))
+                else:
+                    cur.execute("SET SESSION max_execution_time = %s", (int(p.query_timeout) * 1000,))
+            except MySQLdb.OperationalError as exc:
+                # MySQL < 5.7.8 and MariaDB < 10.1 have no statement time limit: the socket read
+                # timeout (read_timeout above) is then what bounds every query.
+                if not exc.args or exc.args[0] != _UNKNOWN_SYSTEM_VARIABLE:
+                    raise
+                self._unbounded_statements = True
                 # MySQL 8 caches table statistics for a day by default; read fresh figures.
                 try:
                     cur.execute("SET SESSION information_schema_stats_expiry = 0")
@@ -75,14 +142,52 @@ class MySQLEngine(BaseEngine):
             cur.close()
         return ("MariaDB " if self._is_mariadb and "mariadb" not in version.lower() else "") + version
 
-    def _list_database_sizes(self) -> CollectResult:
+    def _query(self, sql: str) -> list:
         cur = self._conn.cursor()
         try:
-            cur.execute(SIZES_SQL)
-            rows = cur.fetchall()
+            cur.execute(sql)
+            return cur.fetchall()
         finally:
             cur.close()
-        return rows_to_result(rows)
+
+    def _list_database_sizes(self) -> CollectResult:
+        if self.tables_requested:
+            rows, tables = table_rows_to_schema_rows(self._query(TABLE_SIZES_SQL))
+        else:
+            rows, tables = self._query(SIZES_SQL), None
+        allocated, note = self._allocated_by_schema_dir()
+        result = rows_to_result(rows, allocated)
+        if tables is not None:
+            measured = {db.name for db in result.databases}
+            result.tables = {name: found for name, found in tables.items() if name in measured}
+        if note:
+            result.warnings.append(note)
+        if self._unbounded_statements:
+            result.warnings.append(
+                _(
+                    "This server has no statement time limit (max_execution_time / max_statement_time); "
+                    "queries were bounded by the %(seconds)s-second socket read timeout instead."
+                )
+                % {"seconds": self.params.query_timeout}
+            )
+        return result
+
+    def _allocated_by_schema_dir(self) -> tuple[dict[str, int] | None, str]:
+        """Bytes on disk of the InnoDB file-per-table tablespaces per schema directory, or why not."""
+        mysql8 = not self._is_mariadb and _major_version(self._conn.get_server_info()) >= 8
+        try:
+            rows = self._query(ALLOCATED_SQL_MYSQL8 if mysql8 else ALLOCATED_SQL)
+        except MySQLdb.Error as exc:
+            code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else None
+            if code == _NEEDS_PROCESS:
+                return None, _(
+                    "Disk footprint (allocated size) not read: the login needs the PROCESS privilege "
+                    "to read the InnoDB tablespace files."
+                )
+            return None, _("Disk footprint (allocated size) not read: %(msg)s") % {
+                "msg": self.translate_error(exc).message
+            }
+        return {str(schema_dir): int(allocated or 0) for schema_dir, allocated in rows}, ""
 
     def translate_error(self, exc: Exception) -> EngineError:
         code = exc.args[0] if getattr(exc, "args", None) and isinstance(exc.args[0], int) else None
@@ -102,8 +207,72 @@ class MySQLEngine(BaseEngine):
         return EngineError(ErrorKind.CONNECTION, f"{type(exc).__name__}: {text}")
 
 
-def rows_to_result(rows) -> CollectResult:
-    """Turn (schema, data_bytes, index_bytes, table_count) rows into sizes."""
+def _major_version(version: str) -> int:
+    head = (version or "").split(".", 1)[0]
+    return int(head) if head.isdigit() else 0
+
+
+_FILENAME_SAFE = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
+
+
+def schema_dir_name(schema: str) -> str | None:
+    """The directory (and tablespace name prefix) the server keeps a schema in.
+
+    The server writes [0-9A-Za-z_] as they are and any other ASCII character as @ and its code
+    in four hex digits ("my-db" -> "my@002ddb"). Non-ASCII characters partly use a two-letter
+    table of the server's own, so for those None is returned rather than a guess.
+    """
+    out = []
+    for ch in schema:
+        if ch in _FILENAME_SAFE:
+            out.append(ch)
+        elif ord(ch) < 0x80:
+            out.append(f"@{ord(ch):04x}")
+        else:
+            return None
+    return "".join(out)
+
+
+def table_rows_to_schema_rows(rows) -> tuple[list[tuple], dict[str, list[TableSize]]]:
+    """Per-table rows of TABLE_SIZES_SQL -> the per-schema rows of SIZES_SQL, and the tables.
+
+    Views have no size and are no table here; every other row (base tables, sequences, system
+    views) is one TableSize, so the tables of a schema sum to exactly the schema's size.
+    """
+    sums: dict[str, list[int]] = {}
+    tables: dict[str, list[TableSize]] = {}
+    for schema, table, table_type, table_rows, data, index, free, file_engine in rows:
+        totals = sums.setdefault(schema, [0, 0, 0, 0, 0])
+        tables.setdefault(schema, [])
+        if table is None:  # a schema without tables
+            continue
+        data, index = int(data or 0), int(index or 0)
+        totals[0] += data
+        totals[1] += index
+        totals[2] += 1
+        totals[3] += int(free or 0)
+        totals[4] += int(file_engine or 0)
+        if (table_type or "").upper() == "VIEW":
+            continue
+        tables[schema].append(
+            TableSize(
+                schema_name=schema,
+                table_name=table,
+                rows_estimate=None if table_rows is None else int(table_rows),
+                data_size_bytes=data,
+                index_size_bytes=index,
+                lob_size_bytes=None,
+                total_size_bytes=data + index,
+            )
+        )
+    return [(schema, *totals) for schema, totals in sums.items()], tables
+
+
+def rows_to_result(rows, allocated_by_dir: dict[str, int] | None = None) -> CollectResult:
+    """Turn (schema, data_bytes, index_bytes, table_count, free_bytes, file_engine_bytes) rows into sizes.
+
+    allocated_by_dir is the InnoDB file-per-table bytes per schema directory (None: not read).
+    """
     if not rows:
         raise EngineError(
             ErrorKind.PERMISSION, _("The login sees no schemas at all; grant it access to the databases.")
@@ -120,8 +289,13 @@ def rows_to_result(rows) -> CollectResult:
             % {"n": len(rows)},
         )
     result = CollectResult(databases=[])
-    for name, data_bytes, index_bytes, _count in rows:
+    for name, data_bytes, index_bytes, _count, free_bytes, file_engine_bytes in rows:
         data_bytes, index_bytes = int(data_bytes or 0), int(index_bytes or 0)
+        allocated = None
+        if allocated_by_dir is not None:
+            directory = schema_dir_name(name)
+            if directory is not None:
+                allocated = allocated_by_dir.get(directory, 0) + int(file_engine_bytes or 0)
         result.databases.append(
             DatabaseSize(
                 name=name,
@@ -129,6 +303,8 @@ def rows_to_result(rows) -> CollectResult:
                 data_size_bytes=data_bytes,
                 index_size_bytes=index_bytes,
                 is_system=name.lower() in SYSTEM_SCHEMAS,
+                allocated_size_bytes=allocated,
+                free_size_bytes=int(free_bytes or 0),
             )
         )
     return result

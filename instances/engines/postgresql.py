@@ -1,11 +1,29 @@
-"""PostgreSQL: pg_database_size for every database that is not a template."""
+"""PostgreSQL: pg_database_size for every database that is not a template.
+
+pg_database_size is what the database's directory holds on disk, so allocated_size_bytes is
+the size itself.
+
+Tables (list_database_sizes(tables=True)) are read with one connection per database, since
+the catalogs are per database: every table, partition and materialized view outside
+pg_catalog and information_schema, with
+  data  = pg_table_size - TOAST (the main fork with its free space and visibility maps),
+  index = pg_indexes_size,
+  lob   = the TOAST table with its index,
+  total = data + index + lob = pg_total_relation_size.
+Each query is bounded by the query timeout, the pass as a whole by the table budget: when
+the budget runs out the tables read so far are kept and the databases left are named in a
+warning. A database the login cannot enter is noted, never fatal.
+"""
+
+import dataclasses
+import time
 
 import psycopg
 from django.utils.translation import gettext as _
 from psycopg import errors as pg_errors
 
 from ..choices import ErrorKind
-from .base import BaseEngine, CollectResult, DatabaseSize, EngineError
+from .base import BaseEngine, CollectResult, DatabaseSize, EngineError, TableSize
 
 SYSTEM_DATABASES = frozenset({"postgres"})
 _AUTH_MARKERS = (
@@ -28,8 +46,29 @@ ORDER BY d.datname
 """
 
 
+# One row per table of the connected database. reltuples is -1 for a table never vacuumed or
+# analyzed (PostgreSQL 14+), which is "unknown", not a count. pg_table_size counts the TOAST
+# table with its index; they are split out as the LOB figure.
+TABLE_SIZES_SQL = """
+SELECT n.nspname,
+       c.relname,
+       CASE WHEN c.reltuples >= 0 THEN c.reltuples::bigint END AS rows_estimate,
+       pg_table_size(c.oid) - COALESCE(pg_total_relation_size(NULLIF(c.reltoastrelid, 0)), 0) AS data_bytes,
+       pg_indexes_size(c.oid) AS index_bytes,
+       COALESCE(pg_total_relation_size(NULLIF(c.reltoastrelid, 0)), 0) AS toast_bytes
+FROM pg_class AS c
+JOIN pg_namespace AS n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'm')
+  AND c.relpersistence <> 't'
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+ORDER BY n.nspname, c.relname
+"""
+
+
 class PostgreSQLEngine(BaseEngine):
     db_type = "postgresql"
+    #: One connection and one query per database, bounded by the table budget.
+    table_round_trips = None
 
     def _open(self):
         p = self.params
@@ -69,6 +108,48 @@ class PostgreSQLEngine(BaseEngine):
             rows = cur.fetchall()
         return rows_to_result(rows)
 
+    def _list_table_sizes(self, result: CollectResult, deadline: float | None) -> None:
+        names = [db.name for db in result.databases]
+        for position, name in enumerate(names):
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left < 1:
+                result.warnings.append(
+                    _("Table sizes budget spent; tables not read in %(names)s.")
+                    % {"names": ", ".join(names[position:])}
+                )
+                return
+            try:
+                rows = self._read_tables(name, left)
+            except EngineError as exc:
+                if exc.kind in (ErrorKind.AUTH, ErrorKind.PERMISSION):
+                    message = _("Tables of database %(name)s not read: the login cannot enter it: %(msg)s")
+                else:
+                    message = _("Tables of database %(name)s not read: %(msg)s")
+                result.warnings.append(message % {"name": name, "msg": exc.message})
+                continue
+            result.tables[name] = table_rows_to_tables(rows)
+
+    def _read_tables(self, dbname: str, seconds_left: float | None) -> list:
+        """The table rows of one database, on a connection of its own bounded by the time left."""
+        p = self.params
+
+        def bound(seconds: int) -> int:
+            return seconds if seconds_left is None else max(1, min(seconds, int(seconds_left)))
+
+        params = dataclasses.replace(
+            p,
+            options={**(p.options or {}), "database": dbname},
+            connect_timeout=bound(p.connect_timeout),
+            query_timeout=bound(p.query_timeout),
+        )
+        with type(self)(params) as engine:
+            return engine._guard(lambda: engine._query(TABLE_SIZES_SQL))
+
+    def _query(self, sql: str) -> list:
+        with self._conn.cursor() as cur:
+            cur.execute(sql)
+            return cur.fetchall()
+
     def translate_error(self, exc: Exception) -> EngineError:
         text = " ".join(str(exc).split())
         if isinstance(exc, pg_errors.InvalidPassword | pg_errors.InvalidAuthorizationSpecification):
@@ -104,6 +185,32 @@ def rows_to_result(rows) -> CollectResult:
             continue
         size = int(size)
         result.databases.append(
-            DatabaseSize(name=name, size_bytes=size, data_size_bytes=size, is_system=name in SYSTEM_DATABASES)
+            DatabaseSize(
+                name=name,
+                size_bytes=size,
+                data_size_bytes=size,
+                is_system=name in SYSTEM_DATABASES,
+                allocated_size_bytes=size,
+            )
         )
     return result
+
+
+def table_rows_to_tables(rows) -> list[TableSize]:
+    """Turn (schema, table, rows_estimate, data, index, toast) rows into tables."""
+    tables = []
+    for schema, table, rows_estimate, data, index, toast in rows:
+        # data is pg_table_size less TOAST, two reads of a table that may be written meanwhile.
+        data, index, toast = max(0, int(data or 0)), int(index or 0), int(toast or 0)
+        tables.append(
+            TableSize(
+                schema_name=schema,
+                table_name=table,
+                rows_estimate=None if rows_estimate is None else int(rows_estimate),
+                data_size_bytes=data,
+                index_size_bytes=index,
+                lob_size_bytes=toast,
+                total_size_bytes=data + index + toast,
+            )
+        )
+    return tables

@@ -1,17 +1,38 @@
 """SQL Server: file sizes per database from sys.master_files, data and log apart, through ODBC.
 
 Sizes are what the files hold on disk (allocated pages * 8 KiB), which is what a SQL Server DBA
-plans capacity against: a data file does not shrink when rows are deleted. tempdb is read from
-its own current files, because sys.master_files keeps the size tempdb is recreated with at start.
+plans capacity against: a data file does not shrink when rows are deleted. Every file that is
+not a log counts as data: row files, and FILESTREAM / memory-optimized containers (type 2,
+whose size is what the container holds). tempdb is read from its own current files, because
+sys.master_files keeps the size tempdb is recreated with at start. allocated_size_bytes is the
+size (the files on disk).
+
+Grants: VIEW ANY DEFINITION at the server (sys.master_files shows only the files of databases
+the login may see otherwise). Table sizes (list_database_sizes(tables=True)) read each online
+database's sys.allocation_units / sys.partitions / sys.objects / sys.schemas with three-part
+names, one statement per database, so the login must also be able to enter each database (a
+user there, or CONNECT ANY DATABASE at the server) and see its tables' metadata (VIEW
+DEFINITION in the database, or VIEW ANY DEFINITION at the server); a database it cannot enter
+is noted. Tables: in-row data of the heap or clustered index as data, its LOB and row-overflow
+pages as lob, nonclustered indexes as index, all as reserved pages (total_pages) * 8 KiB.
+Memory-optimized tables keep their rows in the memory-optimized container, which is counted in
+the database's size but in no table. The same statement sums every allocation unit of the
+database (sp_spaceused's "reserved"), so free_size_bytes is the row files' size minus that.
+tempdb's tables come and go with sessions and are not read.
+
+Azure SQL Database (and Synapse) has no sys.master_files: it is refused up front as
+`unsupported`. Azure SQL Managed Instance has it and is collected like SQL Server.
 """
 
+import dataclasses
 import re
+import time
 
 import pyodbc
 from django.utils.translation import gettext as _
 
 from ..choices import ErrorKind
-from .base import BaseEngine, CollectResult, DatabaseSize, EngineError
+from .base import BaseEngine, CollectResult, DatabaseSize, EngineError, TableSize
 
 PAGE_BYTES = 8192
 SYSTEM_DATABASES = frozenset({"master", "model", "msdb", "tempdb"})
@@ -25,17 +46,20 @@ FREETDS_DRIVER = "FreeTDS"
 DEFAULT_TDS_VERSION = "7.4"
 APP_NAME = "capacity-platform"
 
-# One row per database with its data (type 0) and log (type 1) files summed apart, in bytes.
-# size is an int count of 8 KiB pages; it is widened before multiplying so large files cannot
-# overflow. file_count tells "no files" apart from "not allowed to see the files": rows of
-# sys.master_files are filtered silently for a login without VIEW ANY DEFINITION.
+# One row per database with its data (every file but the log: row files, FILESTREAM and
+# memory-optimized containers) and log (type 1) files summed apart, in bytes, and its row files
+# (type 0) alone for the room left inside them. size is an int count of 8 KiB pages; it is
+# widened before multiplying so large files cannot overflow. file_count tells "no files" apart
+# from "not allowed to see the files": rows of sys.master_files are filtered silently for a
+# login without VIEW ANY DEFINITION.
 SIZES_SQL = """
 SELECT d.name,
        d.state_desc,
        d.source_database_id,
        COUNT(mf.file_id) AS file_count,
-       COALESCE(SUM(CASE WHEN mf.type = 0 THEN CAST(mf.size AS bigint) * 8192 ELSE 0 END), 0) AS data_bytes,
-       COALESCE(SUM(CASE WHEN mf.type = 1 THEN CAST(mf.size AS bigint) * 8192 ELSE 0 END), 0) AS log_bytes
+       COALESCE(SUM(CASE WHEN mf.type <> 1 THEN CAST(mf.size AS bigint) * 8192 ELSE 0 END), 0) AS data_bytes,
+       COALESCE(SUM(CASE WHEN mf.type = 1 THEN CAST(mf.size AS bigint) * 8192 ELSE 0 END), 0) AS log_bytes,
+       COALESCE(SUM(CASE WHEN mf.type = 0 THEN CAST(mf.size AS bigint) * 8192 ELSE 0 END), 0) AS rows_bytes
 FROM sys.databases AS d
 LEFT JOIN sys.master_files AS mf ON mf.database_id = d.database_id
 GROUP BY d.database_id, d.name, d.state_desc, d.source_database_id
@@ -45,10 +69,52 @@ ORDER BY d.name
 # tempdb's files as they are now (they grow after start-up and master_files does not follow).
 TEMPDB_SIZES_SQL = """
 SELECT COUNT(f.file_id) AS file_count,
-       COALESCE(SUM(CASE WHEN f.type = 0 THEN CAST(f.size AS bigint) * 8192 ELSE 0 END), 0) AS data_bytes,
-       COALESCE(SUM(CASE WHEN f.type = 1 THEN CAST(f.size AS bigint) * 8192 ELSE 0 END), 0) AS log_bytes
+       COALESCE(SUM(CASE WHEN f.type <> 1 THEN CAST(f.size AS bigint) * 8192 ELSE 0 END), 0) AS data_bytes,
+       COALESCE(SUM(CASE WHEN f.type = 1 THEN CAST(f.size AS bigint) * 8192 ELSE 0 END), 0) AS log_bytes,
+       COALESCE(SUM(CASE WHEN f.type = 0 THEN CAST(f.size AS bigint) * 8192 ELSE 0 END), 0) AS rows_bytes
 FROM tempdb.sys.database_files AS f
 """
+
+# 5 = Azure SQL Database, 6 = Azure Synapse dedicated pool, 11 = Synapse serverless: no
+# sys.master_files. 8 (Managed Instance) has it.
+EDITION_SQL = "SELECT CAST(SERVERPROPERTY('EngineEdition') AS int) AS engine_edition"
+AZURE_EDITIONS = {5: "Azure SQL Database", 6: "Azure Synapse Analytics", 11: "Azure Synapse serverless SQL pool"}
+
+# One database's tables (three-part names: {db} is the bracket-quoted database name), and one
+# last row with schema and table NULL holding every allocation unit of the database (the pages
+# reserved in its row files). LOB pages hang off the partition (container_id = partition_id),
+# in-row and row-overflow pages off the hobt. Heap (index_id 0) and clustered index (1) pages
+# are the table's data; nonclustered indexes (index_id > 1) its indexes.
+_TABLE_SIZES_SQL = """
+SELECT s.name AS schema_name,
+       o.name AS table_name,
+       SUM(CASE WHEN p.index_id IN (0, 1) AND au.type = 1 THEN p.rows ELSE 0 END) AS rows_estimate,
+       SUM(CASE WHEN p.index_id IN (0, 1) AND au.type = 1 THEN CAST(au.total_pages AS bigint) ELSE 0 END)
+           * 8192 AS data_bytes,
+       SUM(CASE WHEN p.index_id > 1 THEN CAST(au.total_pages AS bigint) ELSE 0 END) * 8192 AS index_bytes,
+       SUM(CASE WHEN p.index_id IN (0, 1) AND au.type IN (2, 3) THEN CAST(au.total_pages AS bigint) ELSE 0 END)
+           * 8192 AS lob_bytes
+FROM {db}.sys.objects AS o
+JOIN {db}.sys.schemas AS s ON s.schema_id = o.schema_id
+JOIN {db}.sys.partitions AS p ON p.object_id = o.object_id
+JOIN {db}.sys.allocation_units AS au
+  ON au.container_id = CASE WHEN au.type = 2 THEN p.partition_id ELSE p.hobt_id END
+WHERE o.type = 'U'
+GROUP BY s.name, o.name
+UNION ALL
+SELECT NULL, NULL, NULL, COALESCE(SUM(CAST(a.total_pages AS bigint)), 0) * 8192, NULL, NULL
+FROM {db}.sys.allocation_units AS a
+"""
+
+
+def quote_name(name: str) -> str:
+    """A database name as a bracketed identifier (] doubled), like QUOTENAME."""
+    return "[" + name.replace("]", "]]") + "]"
+
+
+def table_sizes_sql(database: str) -> str:
+    return _TABLE_SIZES_SQL.format(db=quote_name(database))
+
 
 VERSION_SQL = """
 SELECT CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(128)) AS product_version,
@@ -57,8 +123,9 @@ SELECT CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(128)) AS product_versio
        @@VERSION AS version_banner
 """
 
-#: Every statement the adapter runs, so the tests can check each one against the catalog.
-STATEMENTS = (SIZES_SQL, TEMPDB_SIZES_SQL, VERSION_SQL)
+#: Every statement the adapter runs, so the tests can check each one against the catalog
+#: (the table statement is checked rendered for a database, see table_sizes_sql).
+STATEMENTS = (EDITION_SQL, SIZES_SQL, TEMPDB_SIZES_SQL, VERSION_SQL)
 
 _AUTH_STATES = {"28000"}
 # Login failed, password expired / must change, account locked, default database unavailable.
@@ -68,6 +135,7 @@ _CONNECTION_STATES = {"08001", "08S01", "08004", "08003", "08007"}
 # Object permission denied, no permission for the action, VIEW SERVER STATE / VIEW ANY
 # DEFINITION denied, CREATE DATABASE denied, principal cannot access the database.
 _PERMISSION_NATIVE = {229, 297, 300, 262, 916}
+_NO_DATABASE_ACCESS = 916
 _NATIVE_CODE = re.compile(r"\((\d+)\)")
 _RECORD_PREFIX = re.compile(r"^\s*\[[0-9A-Z]{5}\]\s*")
 _VENDOR_TAGS = re.compile(r"^(?:\[[^\]]*\])+")
@@ -177,10 +245,13 @@ def _sqlstate_and_text(exc: Exception) -> tuple[str, str]:
 class SQLServerEngine(BaseEngine):
     db_type = "sqlserver"
     driver_name = "pyodbc"
+    #: One statement per online database, bounded by the table budget.
+    table_round_trips = None
 
     def __init__(self, params):
         super().__init__(params)
         self._driver = ""
+        self._rows_file_bytes: dict[str, int] = {}
 
     def _open(self):
         p = self.params
@@ -212,12 +283,75 @@ class SQLServerEngine(BaseEngine):
         return lines[0].strip() if lines else ""
 
     def _list_database_sizes(self) -> CollectResult:
+        self._refuse_azure_sql_database()
         rows = self._query(SIZES_SQL)
         tempdb_files = self._tempdb_files()
-        return rows_to_result(rows, tempdb_files)
+        result = rows_to_result(rows, tempdb_files)
+        self._rows_file_bytes = rows_file_bytes(rows, tempdb_files)
+        return result
+
+    def _refuse_azure_sql_database(self) -> None:
+        rows = self._query(EDITION_SQL)
+        edition = rows[0][0] if rows else None
+        if edition in AZURE_EDITIONS:
+            raise EngineError(
+                ErrorKind.UNSUPPORTED,
+                _(
+                    "%(product)s is not supported: it has no sys.master_files to read file sizes from. "
+                    "SQL Server and Azure SQL Managed Instance are."
+                )
+                % {"product": AZURE_EDITIONS[edition]},
+            )
+
+    def _list_table_sizes(self, result: CollectResult, deadline: float | None) -> None:
+        names = [db.name for db in result.databases if db.name.lower() != "tempdb"]
+        query_timeout = int(self.params.query_timeout)
+        try:
+            for position, name in enumerate(names):
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left < 1:
+                    result.warnings.append(
+                        _("Table sizes budget spent; tables not read in %(names)s.")
+                        % {"names": ", ".join(names[position:])}
+                    )
+                    return
+                self._conn.timeout = query_timeout if left is None else max(1, min(query_timeout, int(left)))
+                try:
+                    rows = self._query(table_sizes_sql(name))
+                except pyodbc.Error as exc:
+                    state, raw = _sqlstate_and_text(exc)
+                    if state in _CONNECTION_STATES:
+                        raise
+                    natives = {int(n) for n in _NATIVE_CODE.findall(raw)}
+                    if _NO_DATABASE_ACCESS in natives:
+                        message = _(
+                            "Tables of database %(name)s not read: the login cannot enter it (it needs a user "
+                            "there or CONNECT ANY DATABASE): %(msg)s"
+                        )
+                    else:
+                        message = _("Tables of database %(name)s not read: %(msg)s")
+                    result.warnings.append(message % {"name": name, "msg": self.translate_error(exc).message})
+                    continue
+                tables, used = table_rows_to_tables(rows)
+                result.tables[name] = tables
+                self._set_free(result, name, used)
+        finally:
+            try:
+                self._conn.timeout = query_timeout
+            except Exception:  # a broken connection is closed next anyway
+                pass
+
+    def _set_free(self, result: CollectResult, name: str, used: int | None) -> None:
+        rows_bytes = self._rows_file_bytes.get(name)
+        if used is None or rows_bytes is None:
+            return
+        result.databases = [
+            dataclasses.replace(db, free_size_bytes=max(0, rows_bytes - used)) if db.name == name else db
+            for db in result.databases
+        ]
 
     def _tempdb_files(self):
-        """(file_count, data_bytes, log_bytes) of tempdb now, or the reason it could not be read."""
+        """(file_count, data_bytes, log_bytes, rows_bytes) of tempdb now, or why it could not be read."""
         try:
             rows = self._query(TEMPDB_SIZES_SQL)
         except pyodbc.Error as exc:
@@ -225,7 +359,7 @@ class SQLServerEngine(BaseEngine):
             if state in _TIMEOUT_STATES or state in _CONNECTION_STATES:
                 raise
             return clean_message(text)
-        return tuple(rows[0]) if rows else (0, 0, 0)
+        return tuple(rows[0]) if rows else (0, 0, 0, 0)
 
     def translate_error(self, exc: Exception) -> EngineError:
         connecting = self._conn is None
@@ -254,7 +388,7 @@ class SQLServerEngine(BaseEngine):
         if natives & _PERMISSION_NATIVE:
             return EngineError(
                 ErrorKind.PERMISSION,
-                _("%(msg)s (the login needs VIEW ANY DEFINITION and VIEW SERVER STATE)") % {"msg": text},
+                _("%(msg)s (the login needs VIEW ANY DEFINITION to read sys.master_files)") % {"msg": text},
             )
         if state in _CONNECTION_STATES:
             return EngineError(
@@ -269,16 +403,48 @@ class SQLServerEngine(BaseEngine):
         return EngineError(ErrorKind.DATA, text)
 
 
-def rows_to_result(rows, tempdb_files=None) -> CollectResult:
-    """Turn (name, state_desc, source_database_id, file_count, data_bytes, log_bytes) rows into sizes.
+def rows_file_bytes(rows, tempdb_files=None) -> dict[str, int]:
+    """Bytes of each database's row files (type 0), where the room left inside them is measured."""
+    found = {row[0]: int(row[6] or 0) for row in rows}
+    if isinstance(tempdb_files, tuple):
+        for name in found:
+            if name.lower() == "tempdb":
+                found[name] = int(tempdb_files[3] or 0)
+    return found
 
-    tempdb_files is tempdb's current (file_count, data_bytes, log_bytes), or a message saying why
-    it could not be read (then master_files' figures stand, with a warning).
+
+def table_rows_to_tables(rows) -> tuple[list[TableSize], int | None]:
+    """Rows of the table statement -> the tables, and the pages reserved in the database (bytes)."""
+    tables, used = [], None
+    for schema, table, rows_estimate, data, index, lob in rows:
+        if schema is None and table is None:
+            used = int(data or 0)
+            continue
+        data, index, lob = int(data or 0), int(index or 0), int(lob or 0)
+        tables.append(
+            TableSize(
+                schema_name=schema,
+                table_name=table,
+                rows_estimate=None if rows_estimate is None else int(rows_estimate),
+                data_size_bytes=data,
+                index_size_bytes=index,
+                lob_size_bytes=lob,
+                total_size_bytes=data + index + lob,
+            )
+        )
+    return tables, used
+
+
+def rows_to_result(rows, tempdb_files=None) -> CollectResult:
+    """Turn (name, state_desc, source_database_id, file_count, data_bytes, log_bytes, rows_bytes) rows into sizes.
+
+    tempdb_files is tempdb's current (file_count, data_bytes, log_bytes, rows_bytes), or a message
+    saying why it could not be read (then master_files' figures stand, with a warning).
     """
     result = CollectResult(databases=[])
     unseen = []
     measured = []
-    for name, state, source_database_id, file_count, data_bytes, log_bytes in rows:
+    for name, state, source_database_id, file_count, data_bytes, log_bytes, _rows_bytes in rows:
         if (state or "").upper() != ONLINE:
             result.warnings.append(
                 _("Skipped database %(name)s: it is %(state)s.") % {"name": name, "state": state or _("in no state")}
@@ -293,7 +459,7 @@ def rows_to_result(rows, tempdb_files=None) -> CollectResult:
         data_bytes, log_bytes, file_count = int(data_bytes or 0), int(log_bytes or 0), int(file_count or 0)
         if name.lower() == "tempdb":
             if isinstance(tempdb_files, tuple):
-                file_count, data_bytes, log_bytes = (int(v or 0) for v in tempdb_files)
+                file_count, data_bytes, log_bytes = (int(v or 0) for v in tempdb_files[:3])
             elif tempdb_files:
                 result.warnings.append(
                     _("tempdb measured from its start-up size, its current files could not be read: %(msg)s")
@@ -310,6 +476,7 @@ def rows_to_result(rows, tempdb_files=None) -> CollectResult:
                 index_size_bytes=None,
                 log_size_bytes=log_bytes,
                 is_system=name.lower() in SYSTEM_DATABASES,
+                allocated_size_bytes=data_bytes + log_bytes,
             )
         )
     # tempdb's own files are readable by everyone, so it proves nothing about master_files.

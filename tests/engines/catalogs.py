@@ -1,8 +1,10 @@
 """Catalog views the SQL Server and Oracle adapters read, written down from the vendors' references.
 
 Column names and types as documented (Microsoft Learn "sys.databases", "sys.master_files",
-"sys.database_files"; Oracle Database Reference "DBA_DATA_FILES", "DBA_TEMP_FILES",
-"DBA_SEGMENTS", "DBA_TABLESPACES", "V$PDBS", "V$INSTANCE", "PRODUCT_COMPONENT_VERSION").
+"sys.database_files", "sys.objects", "sys.schemas", "sys.partitions", "sys.allocation_units";
+Oracle Database Reference "DBA_DATA_FILES", "DBA_TEMP_FILES", "DBA_SEGMENTS",
+"DBA_TABLESPACES", "DBA_INDEXES", "DBA_LOBS", "DBA_TABLES", "V$PDBS", "V$INSTANCE",
+"PRODUCT_COMPONENT_VERSION"; the larger views with the columns that matter here).
 The CDB_* views are their DBA_* twins plus CON_ID, as the Oracle reference states for every
 CDB_ view. The shapes are sqlglot schema mappings, so a statement that names a column a view
 does not have fails to qualify.
@@ -133,16 +135,68 @@ SYS_DATABASES = {
     "is_ledger_on": "bit",
 }
 
+# Per-database catalog views the table sizes read (Microsoft Learn "sys.objects", "sys.schemas",
+# "sys.partitions", "sys.allocation_units").
+SYS_OBJECTS = {
+    "name": "nvarchar(128)",
+    "object_id": "int",
+    "principal_id": "int",
+    "schema_id": "int",
+    "parent_object_id": "int",
+    "type": "char(2)",
+    "type_desc": "nvarchar(60)",
+    "create_date": "datetime",
+    "modify_date": "datetime",
+    "is_ms_shipped": "bit",
+    "is_published": "bit",
+    "is_schema_published": "bit",
+}
+SYS_SCHEMAS = {"name": "nvarchar(128)", "schema_id": "int", "principal_id": "int"}
+SYS_PARTITIONS = {
+    "partition_id": "bigint",
+    "object_id": "int",
+    "index_id": "int",
+    "partition_number": "int",
+    "hobt_id": "bigint",
+    "rows": "bigint",
+    "filestream_filegroup_id": "smallint",
+    "data_compression": "tinyint",
+    "data_compression_desc": "nvarchar(60)",
+    "xml_compression": "bit",
+    "xml_compression_desc": "varchar(3)",
+}
+SYS_ALLOCATION_UNITS = {
+    "allocation_unit_id": "bigint",
+    "type": "tinyint",
+    "type_desc": "nvarchar(60)",
+    "container_id": "bigint",
+    "data_space_id": "int",
+    "total_pages": "bigint",
+    "used_pages": "bigint",
+    "data_pages": "bigint",
+}
+SQLSERVER_DATABASE_VIEWS = {
+    "objects": SYS_OBJECTS,
+    "schemas": SYS_SCHEMAS,
+    "partitions": SYS_PARTITIONS,
+    "allocation_units": SYS_ALLOCATION_UNITS,
+    "database_files": SYS_DATABASE_FILES,
+}
+
+#: Databases the recorded rows of the tests hold, each with its own catalog views.
+SQLSERVER_USER_DATABASES = ("model", "msdb", "sales", "warehouse")
+
 #: catalog (database) -> schema -> view -> columns. Unqualified `sys.x` resolves in master.
 SQLSERVER_CATALOG = {
     "master": {
         "sys": {
             "databases": SYS_DATABASES,
             "master_files": SYS_MASTER_FILES,
-            "database_files": SYS_DATABASE_FILES,
+            **SQLSERVER_DATABASE_VIEWS,
         }
     },
-    "tempdb": {"sys": {"database_files": SYS_DATABASE_FILES}},
+    "tempdb": {"sys": dict(SQLSERVER_DATABASE_VIEWS)},
+    **{name: {"sys": dict(SQLSERVER_DATABASE_VIEWS)} for name in SQLSERVER_USER_DATABASES},
 }
 SQLSERVER_DEFAULT_CATALOG = "master"
 
@@ -320,12 +374,84 @@ PRODUCT_COMPONENT_VERSION = {
 
 DUAL = {"dummy": "varchar2(1)"}
 
+DBA_INDEXES = {
+    "owner": "varchar2(128)",
+    "index_name": "varchar2(128)",
+    "index_type": "varchar2(27)",
+    "table_owner": "varchar2(128)",
+    "table_name": "varchar2(128)",
+    "table_type": "varchar2(11)",
+    "uniqueness": "varchar2(9)",
+    "compression": "varchar2(13)",
+    "prefix_length": "number",
+    "tablespace_name": "varchar2(30)",
+    "status": "varchar2(8)",
+    "num_rows": "number",
+    "leaf_blocks": "number",
+    "distinct_keys": "number",
+    "last_analyzed": "date",
+    "partitioned": "varchar2(3)",
+    "temporary": "varchar2(1)",
+    "generated": "varchar2(1)",
+    "visibility": "varchar2(9)",
+}
+
+DBA_LOBS = {
+    "owner": "varchar2(128)",
+    "table_name": "varchar2(128)",
+    "column_name": "varchar2(4000)",
+    "segment_name": "varchar2(128)",
+    "tablespace_name": "varchar2(30)",
+    "index_name": "varchar2(128)",
+    "chunk": "number",
+    "pctversion": "number",
+    "retention": "number",
+    "freepools": "number",
+    "cache": "varchar2(10)",
+    "logging": "varchar2(7)",
+    "encrypt": "varchar2(4)",
+    "compression": "varchar2(6)",
+    "deduplication": "varchar2(15)",
+    "in_row": "varchar2(3)",
+    "format": "varchar2(15)",
+    "partitioned": "varchar2(3)",
+    "securefile": "varchar2(3)",
+    "segment_created": "varchar2(3)",
+}
+
+DBA_TABLES = {
+    "owner": "varchar2(128)",
+    "table_name": "varchar2(128)",
+    "tablespace_name": "varchar2(30)",
+    "cluster_name": "varchar2(128)",
+    "iot_name": "varchar2(128)",
+    "status": "varchar2(8)",
+    "num_rows": "number",
+    "blocks": "number",
+    "empty_blocks": "number",
+    "avg_row_len": "number",
+    "last_analyzed": "date",
+    "partitioned": "varchar2(3)",
+    "iot_type": "varchar2(12)",
+    "temporary": "varchar2(1)",
+    "secondary": "varchar2(1)",
+    "nested": "varchar2(3)",
+    "compression": "varchar2(8)",
+    "segment_created": "varchar2(3)",
+}
+
 #: view -> columns; Oracle reaches these through public synonyms, so no owner is needed.
 ORACLE_CATALOG = {
     "dba_data_files": DBA_DATA_FILES,
     "dba_temp_files": DBA_TEMP_FILES,
     "dba_segments": DBA_SEGMENTS,
     "dba_tablespaces": DBA_TABLESPACES,
+    "dba_indexes": DBA_INDEXES,
+    "dba_lobs": DBA_LOBS,
+    "dba_tables": DBA_TABLES,
+    "cdb_indexes": {**DBA_INDEXES, "con_id": "number"},
+    "cdb_lobs": {**DBA_LOBS, "con_id": "number"},
+    "cdb_tables": {**DBA_TABLES, "con_id": "number"},
     "cdb_data_files": {**DBA_DATA_FILES, "con_id": "number"},
     "cdb_temp_files": {**DBA_TEMP_FILES, "con_id": "number"},
     "cdb_segments": {**DBA_SEGMENTS, "con_id": "number"},

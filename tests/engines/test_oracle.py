@@ -110,10 +110,11 @@ def temp_file(tablespace_name, file_id, size, con_id=None):
     return row if con_id is None else {**row, "con_id": con_id}
 
 
-def segment(owner, name, segment_type, tablespace_name, size, con_id=None):
+def segment(owner, name, segment_type, tablespace_name, size, con_id=None, partition_name=None):
     row = {
         "owner": owner,
         "segment_name": name,
+        "partition_name": partition_name,
         "segment_type": segment_type,
         "tablespace_name": tablespace_name,
         "bytes": size,
@@ -242,10 +243,10 @@ def fake_connection(con_name="ORCL", responses=None, **rows):
     return FakeConnection(responses=answers, catalog=dictionary(**rows))
 
 
-def collect(conn, params=None):
+def collect(conn, params=None, **kwargs):
     with mock.patch(CONNECT, return_value=conn) as connect:
         with OracleEngine(params or make_params()) as engine:
-            result = engine.list_database_sizes()
+            result = engine.list_database_sizes(**kwargs)
     return result, connect
 
 
@@ -267,8 +268,13 @@ def translate(exc, *, connecting=True, params=None):
 
 
 @pytest.mark.parametrize(
-    "sql", oracle.STATEMENTS, ids=["con_name", "tablespaces", "cdb", "version_full", "version", "product"]
-)
+    "sql",
+    oracle.STATEMENTS,
+    ids=[
+        "con_name", "tablespaces", "tablespaces_used", "cdb", "cdb_used", "tables", "cdb_tables",
+        "version_full", "version", "product",
+    ],
+)  # fmt: skip
 def test_every_statement_parses_and_names_only_dictionary_columns(sql):
     check_sql(sql, "oracle", ORACLE_CATALOG)
 
@@ -279,8 +285,12 @@ def test_every_statement_parses_and_names_only_dictionary_columns(sql):
         (oracle.TABLESPACE_SIZES_SQL, ("t.contents", "t.content")),
         (oracle.TABLESPACE_SIZES_SQL, ("FROM dba_temp_files", "FROM dba_tmp_files")),
         (oracle.CDB_SIZES_SQL, ("p.open_mode", "p.openmode")),
-        (oracle.CDB_SIZES_SQL, ("SELECT con_id, SUM(bytes) AS bytes\n    FROM cdb_segments",
-                                "SELECT con_id, SUM(byte) AS bytes\n    FROM cdb_segments")),
+        (oracle.CDB_USED_SQL, ("SUM(bytes)", "SUM(byte)")),
+        (oracle.TABLESPACE_USED_SQL, ("FROM dba_segments", "FROM dba_segment")),
+        (oracle.TABLE_SIZES_SQL, ("i.table_name", "i.tablename")),
+        (oracle.TABLE_SIZES_SQL, ("LEFT JOIN dba_lobs", "LEFT JOIN dba_lob")),
+        (oracle.CDB_TABLE_SIZES_SQL, ("l.con_id", "l.conid")),
+        (oracle.CDB_TABLE_SIZES_SQL, ("t.num_rows", "t.numrows")),
         (oracle.VERSION_FULL_SQL, ("version_full", "full_version")),
     ],
 )  # fmt: skip
@@ -334,7 +344,7 @@ def test_an_offline_tablespace_is_skipped_with_a_warning():
 def test_connected_to_a_pdb_it_lists_that_pdbs_tablespaces():
     conn = fake_connection("SALESPDB")
     result, _ = collect(conn)
-    assert conn.executed == [oracle.CON_NAME_SQL, oracle.TABLESPACE_SIZES_SQL]
+    assert conn.executed == [oracle.CON_NAME_SQL, oracle.TABLESPACE_SIZES_SQL, oracle.TABLESPACE_USED_SQL]
     assert "APP_DATA" in {db.name for db in result.databases}
 
 
@@ -342,7 +352,7 @@ def test_before_12c_there_is_no_con_name_and_it_is_a_non_cdb():
     no_con_name = ora("ORA-02003: invalid USERENV parameter", 2003)
     conn = fake_connection(no_con_name)
     result, _ = collect(conn)
-    assert conn.executed == [oracle.CON_NAME_SQL, oracle.TABLESPACE_SIZES_SQL]
+    assert conn.executed == [oracle.CON_NAME_SQL, oracle.TABLESPACE_SIZES_SQL, oracle.TABLESPACE_USED_SQL]
     assert len(result.databases) == 7
 
 
@@ -353,13 +363,207 @@ def test_no_tablespaces_visible_is_a_permission_error():
     assert "SELECT_CATALOG_ROLE" in info.value.message
 
 
+# --- allocated, free, and the segment scan on its own ----------------------------------------------
+
+
+def test_allocated_and_free_bytes_per_tablespace():
+    result, _ = collect(fake_connection())
+    sizes = {db.name: db for db in result.databases}
+    app = sizes["APP_DATA"]
+    assert app.allocated_size_bytes == app.size_bytes == 34359721984 + GiB
+    assert app.free_size_bytes == app.size_bytes - 25 * GiB
+    assert sizes["USERS"].free_size_bytes == 5 * MiB - 65536
+    # Temporary tablespaces: no used bytes and nothing to call free.
+    assert (sizes["TEMP"].data_size_bytes, sizes["TEMP"].free_size_bytes) == (0, None)
+    assert sizes["TEMP"].allocated_size_bytes == 131 * MiB
+
+
+CALL_TIMEOUT = "DPY-4024: call timeout of 60000 ms exceeded"
+
+
+def test_a_segment_scan_past_the_timeout_still_records_the_allocated_sizes():
+    conn = fake_connection(
+        responses={oracle.TABLESPACE_USED_SQL: ora(CALL_TIMEOUT, exc_class=oracledb.OperationalError)}
+    )
+    result, _ = collect(conn)
+    sizes = {db.name: db for db in result.databases}
+    assert set(sizes) == {"SYSTEM", "SYSAUX", "UNDOTBS1", "TEMP", "USERS", "APP_DATA", "TEMP_BATCH"}
+    app = sizes["APP_DATA"]
+    # Used is unknown: the data size carries the allocated figure and nothing is shown as free.
+    assert app.size_bytes == app.allocated_size_bytes == app.data_size_bytes == 34359721984 + GiB
+    assert app.free_size_bytes is None
+    notes = [w for w in result.warnings if "DBA_SEGMENTS" in w]
+    assert len(notes) == 1 and "call timeout" in notes[0]
+    assert conn.closed
+
+
+def test_a_cdb_segment_scan_past_the_timeout_still_records_the_containers():
+    conn = fake_connection("CDB$ROOT", responses={oracle.CDB_USED_SQL: ora("ORA-01013: user requested cancel", 1013)})
+    result, _ = collect(conn, tables=True)
+    sizes = {db.name: db for db in result.databases}
+    assert sizes["SALESPDB"].size_bytes == sizes["SALESPDB"].data_size_bytes == 23_471_325_184
+    assert sizes["SALESPDB"].free_size_bytes is None
+    assert result.tables == {}
+    assert any("DBA_SEGMENTS" in w for w in result.warnings)
+    assert "Table sizes not read: the segment scan already ran out of time." in result.warnings
+    assert oracle.CDB_TABLE_SIZES_SQL not in conn.executed
+
+
+def test_a_segment_scan_denied_is_still_a_permission_failure():
+    denied = ora('ORA-00942: table or view "SYS"."DBA_SEGMENTS" does not exist', 942)
+    with pytest.raises(EngineError) as info:
+        collect(fake_connection(responses={oracle.TABLESPACE_USED_SQL: denied}))
+    assert info.value.kind == "permission"
+
+
+# --- tables: segments attributed to their table -----------------------------------------------------
+
+LOB = "SYS_LOB0000073001C00004$$"
+LOB_INDEX = "SYS_IL0000073001C00004$$"
+
+
+def index(owner, name, table_owner, table_name, index_type="NORMAL", con_id=None):
+    row = {"owner": owner, "index_name": name, "index_type": index_type, "table_owner": table_owner,
+           "table_name": table_name, "table_type": "TABLE", "status": "VALID"}  # fmt: skip
+    return row if con_id is None else {**row, "con_id": con_id}
+
+
+def table(owner, name, num_rows, con_id=None):
+    row = {"owner": owner, "table_name": name, "num_rows": num_rows, "status": "VALID"}
+    return row if con_id is None else {**row, "con_id": con_id}
+
+
+# On top of SEGMENTS: ORDERS gets a LOB column (its segment and its LOB index), ORDER_LINES a
+# second partition and a partitioned index in USERS.
+TABLE_SEGMENTS = [
+    *SEGMENTS,
+    segment("APP", LOB, "LOBSEGMENT", "APP_DATA", 3 * GiB),
+    segment("APP", LOB_INDEX, "LOBINDEX", "APP_DATA", 1 * MiB),
+    segment("APP", "ORDER_LINES", "TABLE PARTITION", "USERS", 64 * MiB, partition_name="P2024"),
+    segment("APP", "ORDER_LINES_IX", "INDEX PARTITION", "USERS", 16 * MiB, partition_name="P2023"),
+    segment("APP", "ORDER_LINES_IX", "INDEX PARTITION", "USERS", 16 * MiB, partition_name="P2024"),
+]
+INDEXES = [
+    index("SYS", "I_OBJ1", "SYS", "OBJ$"),
+    index("APP", "ORDERS_PK", "APP", "ORDERS"),
+    index("APP", LOB_INDEX, "APP", "ORDERS", index_type="LOB"),
+    index("APP", "ORDER_LINES_IX", "APP", "ORDER_LINES"),
+]
+LOBS = [{"owner": "APP", "table_name": "ORDERS", "column_name": "NOTES", "segment_name": LOB,
+         "tablespace_name": "APP_DATA", "index_name": LOB_INDEX, "securefile": "YES"}]  # fmt: skip
+TABLES = [table("SYS", "OBJ$", 72000), table("APP", "ORDERS", 120_000_000), table("APP", "ORDER_LINES", 450_000_000)]
+
+
+def test_tables_per_tablespace_with_indexes_and_lobs_attributed():
+    conn = fake_connection(dba_segments=TABLE_SEGMENTS, dba_indexes=INDEXES, dba_lobs=LOBS, dba_tables=TABLES)
+    result, _ = collect(conn, tables=True)
+    assert conn.executed[-1] == oracle.TABLE_SIZES_SQL
+    tables = {name: {(t.schema_name, t.table_name): t for t in found} for name, found in result.tables.items()}
+
+    orders = tables["APP_DATA"][("APP", "ORDERS")]
+    assert (orders.data_size_bytes, orders.index_size_bytes) == (20 * GiB, 4 * GiB)
+    assert orders.lob_size_bytes == 3 * GiB + 1 * MiB  # LOB segment and its LOB index
+    assert orders.total_size_bytes == 27 * GiB + 1 * MiB
+    assert orders.rows_estimate == 120_000_000
+    assert set(tables["APP_DATA"]) == {("APP", "ORDERS"), ("APP", "ORDER_LINES")}  # no SYS_LOB/SYS_IL rows
+
+    # A partitioned table is one row in each tablespace it lies in, with the bytes it holds there.
+    assert tables["APP_DATA"][("APP", "ORDER_LINES")].total_size_bytes == 1 * GiB
+    lines = tables["USERS"][("APP", "ORDER_LINES")]
+    assert (lines.data_size_bytes, lines.index_size_bytes, lines.lob_size_bytes) == (64 * MiB, 32 * MiB, 0)
+    assert lines.rows_estimate == 450_000_000
+    assert tables["USERS"][("APP", "AUDIT_LOG")].rows_estimate is None  # never analyzed
+
+    obj = tables["SYSTEM"][("SYS", "OBJ$")]
+    assert (obj.data_size_bytes, obj.index_size_bytes) == (17 * MiB, 5 * MiB)
+
+    # Undo and temporary tablespaces hold no table; the OFFLINE one is not measured at all.
+    assert tables["UNDOTBS1"] == {} and tables["TEMP"] == {}
+    assert "APP_ARCHIVE" not in result.tables
+    # In a tablespace holding only table, index and LOB segments the tables sum to the used bytes.
+    sizes = {db.name: db for db in result.databases}
+    for name in ("APP_DATA", "USERS", "SYSTEM", "SYSAUX"):
+        assert sum(t.total_size_bytes for t in result.tables[name]) == sizes[name].data_size_bytes
+
+
+def test_tables_per_container_on_a_cdb_root():
+    cdb_indexes = [
+        index("SALES", "ORDERS_PK", "SALES", "ORDERS", con_id=3),
+        index("HR", "EMP_PK", "HR", "EMPLOYEES", con_id=4),
+        # The same index name in another container must not be taken for HR's.
+        index("HR", "EMP_PK", "HR", "DECOY", con_id=3),
+    ]
+    cdb_tables = [table("SALES", "ORDERS", 5_000_000, con_id=3), table("HR", "EMPLOYEES", 20_000, con_id=4)]
+    conn = fake_connection("CDB$ROOT", cdb_indexes=cdb_indexes, cdb_tables=cdb_tables)
+    result, _ = collect(conn, tables=True)
+    assert conn.executed[-1] == oracle.CDB_TABLE_SIZES_SQL
+    assert set(result.tables) == {"CDB$ROOT", "PDB$SEED", "SALESPDB", "HRPDB"}
+    sales = {(t.schema_name, t.table_name): t for t in result.tables["SALESPDB"]}
+    assert (sales[("SALES", "ORDERS")].data_size_bytes, sales[("SALES", "ORDERS")].index_size_bytes) == (
+        12 * GiB,
+        2 * GiB,
+    )
+    assert sales[("SALES", "ORDERS")].rows_estimate == 5_000_000
+    hr = {(t.schema_name, t.table_name): t for t in result.tables["HRPDB"]}
+    assert set(hr) == {("HR", "EMPLOYEES")}
+    assert hr[("HR", "EMPLOYEES")].total_size_bytes == (256 + 32) * MiB
+    root = {t.table_name for t in result.tables["CDB$ROOT"]}
+    assert root == {"OBJ$", "SOURCE$", "WRH$_ACTIVE_SESSION_HISTORY"}
+
+
+def test_the_table_statement_is_bounded_by_the_budget_and_the_call_timeout_restored():
+    conn = fake_connection()
+    seen = []
+    run = conn.catalog.run
+
+    def spy(sql):
+        seen.append(conn.call_timeout)
+        return run(sql)
+
+    conn.catalog.run = spy
+    with mock.patch("instances.engines.oracle.time.monotonic", side_effect=[100.0, 102.5]):
+        result, _ = collect(conn, make_params(query_timeout=60), tables=True, table_budget_seconds=10)
+    assert seen[-1] == 7_500  # 7.5 s of the budget left, below the 60 s query timeout
+    assert conn.call_timeout == 60_000
+    assert "APP_DATA" in result.tables
+
+
+def test_a_spent_budget_reads_no_tables_and_says_so():
+    conn = fake_connection()
+    result, _ = collect(conn, tables=True, table_budget_seconds=0)
+    assert result.tables == {}
+    assert oracle.TABLE_SIZES_SQL not in conn.executed
+    assert any("budget" in w for w in result.warnings)
+    assert len(result.databases) == 7
+
+
+def test_a_table_statement_past_the_timeout_keeps_the_sizes():
+    conn = fake_connection(responses={oracle.TABLE_SIZES_SQL: ora(CALL_TIMEOUT, exc_class=oracledb.OperationalError)})
+    result, _ = collect(conn, tables=True)
+    assert result.tables == {}
+    assert len(result.databases) == 7
+    assert any(w.startswith("Table sizes not read:") and "call timeout" in w for w in result.warnings)
+
+
+def test_oracle_11g_is_unsupported_in_thin_mode():
+    too_old = ora(
+        "DPY-3010: connections to this database server version are not supported by python-oracledb in thin mode",
+        exc_class=oracledb.NotSupportedError,
+    )
+    with mock.patch(CONNECT, side_effect=too_old):
+        result = OracleEngine(make_params()).test_connection()
+    assert not result.success
+    assert result.error_kind == "unsupported"
+    assert "thin mode" in result.error
+
+
 # --- a CDB root: one row per container -----------------------------------------------------------
 
 
 def test_cdb_root_lists_each_container_with_its_sizes():
     conn = fake_connection("CDB$ROOT")
     result, _ = collect(conn)
-    assert conn.executed == [oracle.CON_NAME_SQL, oracle.CDB_SIZES_SQL]
+    assert conn.executed == [oracle.CON_NAME_SQL, oracle.CDB_SIZES_SQL, oracle.CDB_USED_SQL]
     sizes = {db.name: db for db in result.databases}
     assert list(sizes) == ["CDB$ROOT", "PDB$SEED", "SALESPDB", "HRPDB"]
 

@@ -14,7 +14,7 @@ from instances.engines.base import ConnectionParams, EngineError
 from instances.engines.sqlserver import SQLServerEngine
 from tests.loopback import closed_port, silent_server
 
-from .catalogs import SQLSERVER_CATALOG, SQLSERVER_DEFAULT_CATALOG
+from .catalogs import SQLSERVER_CATALOG, SQLSERVER_DEFAULT_CATALOG, SQLSERVER_USER_DATABASES
 from .helpers import CatalogDatabase, FakeConnection, check_sql
 
 PAGE = 8192
@@ -65,7 +65,7 @@ def master_file(database_id, file_id, file_type, name, pages, physical_name, dat
         "database_id": database_id,
         "file_id": file_id,
         "type": file_type,
-        "type_desc": {0: "ROWS", 1: "LOG"}[file_type],
+        "type_desc": {0: "ROWS", 1: "LOG", 2: "FILESTREAM"}[file_type],
         "data_space_id": 0 if file_type == 1 else data_space_id,
         "name": name,
         "physical_name": physical_name,
@@ -132,29 +132,86 @@ TEMPDB_FILES = [
 VERSION_ROW = ("16.0.4135.4", "RTM", "Developer Edition (64-bit)", "Microsoft SQL Server 2022 (RTM-CU12)...")
 
 
-def catalog(databases=DATABASES, master_files=MASTER_FILES, tempdb_files=TEMPDB_FILES):
-    return CatalogDatabase(
-        "tsql",
-        SQLSERVER_CATALOG,
-        {
-            ("master", "sys", "databases"): databases,
-            ("master", "sys", "master_files"): master_files,
-            ("tempdb", "sys", "database_files"): tempdb_files,
-        },
-        default_catalog=SQLSERVER_DEFAULT_CATALOG,
-    )
+# Sales' own catalog: a clustered table with a nonclustered index, LOB and row-overflow pages;
+# a heap in two partitions in another schema; a system table (pages reserved, no user table); a
+# view (no pages); a memory-optimized table (its rows live in the container, no allocation unit).
+# partition_id and hobt_id differ so the LOB join (on partition_id) is told apart from the others.
+SALES_SCHEMAS = [{"name": "dbo", "schema_id": 1}, {"name": "audit", "schema_id": 5}, {"name": "sys", "schema_id": 4}]
+SALES_OBJECTS = [
+    {"name": "Orders", "object_id": 1001, "schema_id": 1, "type": "U", "type_desc": "USER_TABLE", "is_ms_shipped": 0},
+    {"name": "AuditLog", "object_id": 1002, "schema_id": 5, "type": "U", "type_desc": "USER_TABLE", "is_ms_shipped": 0},
+    {"name": "OrdersView", "object_id": 1003, "schema_id": 1, "type": "V", "type_desc": "VIEW", "is_ms_shipped": 0},
+    {"name": "SessionCache", "object_id": 1004, "schema_id": 1, "type": "U", "type_desc": "USER_TABLE",
+     "is_ms_shipped": 0},
+    {"name": "sysrowsets", "object_id": 5, "schema_id": 4, "type": "S", "type_desc": "SYSTEM_TABLE",
+     "is_ms_shipped": 1},
+]  # fmt: skip
+
+
+def partition(partition_id, object_id, index_id, rows, number=1):
+    return {"partition_id": partition_id, "object_id": object_id, "index_id": index_id,
+            "partition_number": number, "hobt_id": partition_id + 500, "rows": rows, "data_compression": 0}  # fmt: skip
+
+
+def allocation_unit(unit_id, unit_type, container_id, total_pages):
+    return {"allocation_unit_id": unit_id, "type": unit_type,
+            "type_desc": {1: "IN_ROW_DATA", 2: "LOB_DATA", 3: "ROW_OVERFLOW_DATA"}[unit_type],
+            "container_id": container_id, "data_space_id": 1, "total_pages": total_pages,
+            "used_pages": total_pages, "data_pages": total_pages}  # fmt: skip
+
+
+SALES_PARTITIONS = [
+    partition(10, 1001, 1, 50000),  # clustered index: the table's rows
+    partition(11, 1001, 2, 50000),  # a nonclustered index
+    partition(20, 1002, 0, 1000, 1),  # heap, partition 1
+    partition(21, 1002, 0, 2000, 2),  # heap, partition 2
+    partition(30, 1004, 2, 0),  # memory-optimized: no allocation unit
+    partition(40, 5, 1, 900),
+]
+SALES_ALLOCATION_UNITS = [
+    allocation_unit(1, 1, 510, 12000),  # Orders in-row (container = hobt_id)
+    allocation_unit(2, 2, 10, 3000),  # Orders LOB (container = partition_id)
+    allocation_unit(3, 3, 510, 500),  # Orders row-overflow (container = hobt_id)
+    allocation_unit(4, 1, 511, 2000),  # Orders' nonclustered index
+    allocation_unit(5, 1, 520, 100),
+    allocation_unit(6, 1, 521, 200),
+    allocation_unit(7, 1, 540, 50),  # a system table's pages: reserved, in no user table
+]
+SALES_USED_PAGES = 12000 + 3000 + 500 + 2000 + 100 + 200 + 50
+
+
+def catalog(databases=DATABASES, master_files=MASTER_FILES, tempdb_files=TEMPDB_FILES, sales=True):
+    rows = {
+        ("master", "sys", "databases"): databases,
+        ("master", "sys", "master_files"): master_files,
+        ("tempdb", "sys", "database_files"): tempdb_files,
+    }
+    if sales:
+        rows.update(
+            {
+                ("sales", "sys", "schemas"): SALES_SCHEMAS,
+                ("sales", "sys", "objects"): SALES_OBJECTS,
+                ("sales", "sys", "partitions"): SALES_PARTITIONS,
+                ("sales", "sys", "allocation_units"): SALES_ALLOCATION_UNITS,
+            }
+        )
+    return CatalogDatabase("tsql", SQLSERVER_CATALOG, rows, default_catalog=SQLSERVER_DEFAULT_CATALOG)
+
+
+ENTERPRISE = 3
 
 
 def fake_connection(responses=None, **catalog_rows):
     return FakeConnection(
-        responses={sqlserver.VERSION_SQL: [VERSION_ROW], **(responses or {})}, catalog=catalog(**catalog_rows)
+        responses={sqlserver.VERSION_SQL: [VERSION_ROW], sqlserver.EDITION_SQL: [(ENTERPRISE,)], **(responses or {})},
+        catalog=catalog(**catalog_rows),
     )
 
 
-def collect(conn, params=None):
+def collect(conn, params=None, **kwargs):
     with mock.patch(CONNECT, return_value=conn) as connect:
         with SQLServerEngine(params or make_params()) as engine:
-            result = engine.list_database_sizes()
+            result = engine.list_database_sizes(**kwargs)
     return result, connect
 
 
@@ -176,9 +233,35 @@ def translate(exc, *, connecting=True, params=None):
 # --- the SQL itself ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("sql", sqlserver.STATEMENTS, ids=["sizes", "tempdb", "version"])
+@pytest.mark.parametrize("sql", sqlserver.STATEMENTS, ids=["edition", "sizes", "tempdb", "version"])
 def test_every_statement_parses_and_names_only_catalog_columns(sql):
     check_sql(sql, "tsql", SQLSERVER_CATALOG, SQLSERVER_DEFAULT_CATALOG)
+
+
+@pytest.mark.parametrize("database", ["master", "tempdb", *SQLSERVER_USER_DATABASES])
+def test_the_table_statement_parses_and_names_only_catalog_columns(database):
+    check_sql(sqlserver.table_sizes_sql(database), "tsql", SQLSERVER_CATALOG, SQLSERVER_DEFAULT_CATALOG)
+
+
+@pytest.mark.parametrize(
+    "typo",
+    [("au.total_pages", "au.totalpages"), ("p.hobt_id", "p.hobtid"), ("sys.allocation_units", "sys.alloc_units")],
+)
+def test_a_misspelt_column_or_view_in_the_table_statement_fails_the_check(typo):
+    broken = sqlserver.table_sizes_sql("sales").replace(*typo)
+    with pytest.raises((OptimizeError, AssertionError)):
+        check_sql(broken, "tsql", SQLSERVER_CATALOG, SQLSERVER_DEFAULT_CATALOG)
+
+
+def test_a_database_name_is_bracket_quoted_in_the_table_statement():
+    sql = sqlserver.table_sizes_sql("odd]name; DROP TABLE x --")
+    assert "FROM [odd]]name; DROP TABLE x --].sys.objects AS o" in sql
+    # It parses as one statement whose tables all live in that one database.
+    import sqlglot
+    from sqlglot import exp
+
+    tree = sqlglot.parse_one(sql, read="tsql")
+    assert {table.catalog for table in tree.find_all(exp.Table)} == {"odd]name; DROP TABLE x --"}
 
 
 @pytest.mark.parametrize(
@@ -193,8 +276,9 @@ def test_a_misspelt_column_or_view_fails_the_check(typo):
 
 def test_sizes_are_computed_in_bigint_before_multiplying():
     # size is an int count of pages; int * 8192 overflows past 256 GiB on the server.
-    assert sqlserver.SIZES_SQL.count("CAST(mf.size AS bigint) * 8192") == 2
-    assert sqlserver.TEMPDB_SIZES_SQL.count("CAST(f.size AS bigint) * 8192") == 2
+    assert sqlserver.SIZES_SQL.count("CAST(mf.size AS bigint) * 8192") == 3
+    assert sqlserver.TEMPDB_SIZES_SQL.count("CAST(f.size AS bigint) * 8192") == 3
+    assert "CAST(au.total_pages AS bigint)" in sqlserver.table_sizes_sql("sales")
 
 
 # --- sizes from recorded catalog rows ------------------------------------------------------------
@@ -254,7 +338,7 @@ def test_databases_not_online_and_snapshots_are_skipped_with_a_warning():
 def test_only_declared_statements_run_and_every_cursor_is_closed():
     conn = fake_connection()
     collect(conn)
-    assert conn.executed == [sqlserver.SIZES_SQL, sqlserver.TEMPDB_SIZES_SQL]
+    assert conn.executed == [sqlserver.EDITION_SQL, sqlserver.SIZES_SQL, sqlserver.TEMPDB_SIZES_SQL]
     assert set(conn.executed) <= set(sqlserver.STATEMENTS)
     assert conn.cursors_open == 0
     assert conn.closed
@@ -289,6 +373,158 @@ def test_tempdb_falls_back_to_master_files_when_its_files_cannot_be_read():
     assert tempdb.data_size_bytes == (1024 + 1024) * PAGE
     assert tempdb.log_size_bytes == 1024 * PAGE
     assert any(w.startswith("tempdb measured from its start-up size") for w in result.warnings)
+
+
+def test_allocated_size_is_the_files_on_disk():
+    result, _ = collect(fake_connection())
+    for db in result.databases:
+        assert db.allocated_size_bytes == db.size_bytes == db.data_size_bytes + db.log_size_bytes
+        assert db.free_size_bytes is None  # measured only with the tables
+
+
+def test_filestream_and_memory_optimized_containers_count_as_data():
+    databases = [database("master", 1), database("tempdb", 2), database("Docs", 10)]
+    files = [
+        master_file(1, 1, 0, "master", 592, DATA + "master.mdf"),
+        master_file(1, 2, 1, "mastlog", 256, DATA + "mastlog.ldf"),
+        master_file(10, 1, 0, "Docs", 12800, DATA + "Docs.mdf"),
+        master_file(10, 2, 1, "Docs_log", 1280, DATA + "Docs_log.ldf"),
+        master_file(10, 3, 2, "Docs_fs", 64000, DATA + "Docs_fs", data_space_id=2),  # FILESTREAM
+        master_file(10, 4, 2, "Docs_mod", 32000, DATA + "Docs_mod", data_space_id=3),  # memory-optimized
+    ]
+    tempdb = [tempdb_file(1, 0, "tempdev", 1024), tempdb_file(2, 1, "templog", 256)]
+    result, _ = collect(fake_connection(databases=databases, master_files=files, tempdb_files=tempdb, sales=False))
+    docs = next(db for db in result.databases if db.name == "Docs")
+    assert docs.data_size_bytes == (12800 + 64000 + 32000) * PAGE
+    assert docs.log_size_bytes == 1280 * PAGE
+    assert docs.size_bytes == docs.allocated_size_bytes == (12800 + 64000 + 32000 + 1280) * PAGE
+
+
+@pytest.mark.parametrize(("edition", "product"), [(5, "Azure SQL Database"), (6, "Azure Synapse Analytics")])
+def test_azure_sql_database_is_refused_up_front_as_unsupported(edition, product):
+    conn = fake_connection({sqlserver.EDITION_SQL: [(edition,)]})
+    with pytest.raises(EngineError) as info:
+        collect(conn)
+    assert info.value.kind == "unsupported"
+    assert info.value.message.startswith(f"{product} is not supported")
+    assert "Managed Instance" in info.value.message
+    assert conn.executed == [sqlserver.EDITION_SQL]
+    assert conn.closed
+
+
+def test_azure_sql_managed_instance_is_collected():
+    result, _ = collect(fake_connection({sqlserver.EDITION_SQL: [(8,)]}))
+    assert "Sales" in {db.name for db in result.databases}
+
+
+def test_a_permission_error_names_the_grant_the_queries_need():
+    denied = pyodbc.ProgrammingError(
+        "42000",
+        f"[42000] {MS}[SQL Server]The SELECT permission was denied on the object 'master_files', database "
+        "'mssqlsystemresource', schema 'sys'. (229) (SQLExecDirectW)",
+    )
+    error = translate(denied, connecting=False)
+    assert error.kind == "permission"
+    assert "VIEW ANY DEFINITION" in error.message
+    assert "VIEW SERVER STATE" not in error.message
+
+
+# --- table sizes from recorded catalog rows ------------------------------------------------------
+
+
+def test_table_sizes_from_allocation_units():
+    conn = fake_connection()
+    result, _ = collect(conn, tables=True)
+    tables = {(t.schema_name, t.table_name): t for t in result.tables["Sales"]}
+    assert set(tables) == {("dbo", "Orders"), ("audit", "AuditLog")}  # no view, no system table
+
+    orders = tables[("dbo", "Orders")]
+    assert orders.rows_estimate == 50000
+    assert orders.data_size_bytes == 12000 * PAGE
+    assert orders.lob_size_bytes == (3000 + 500) * PAGE  # LOB + row-overflow
+    assert orders.index_size_bytes == 2000 * PAGE
+    assert orders.total_size_bytes == (12000 + 3000 + 500 + 2000) * PAGE
+
+    audit = tables[("audit", "AuditLog")]
+    assert audit.rows_estimate == 1000 + 2000  # both partitions
+    assert (audit.data_size_bytes, audit.index_size_bytes, audit.lob_size_bytes) == (300 * PAGE, 0, 0)
+
+    # tempdb's tables are not read; the others are, even when they hold no user table.
+    assert sorted(result.tables) == ["Sales", "Warehouse", "master", "model", "msdb"]
+    assert result.tables["Warehouse"] == []
+    assert [sql for sql in conn.executed if "allocation_units" in sql] == [
+        sqlserver.table_sizes_sql(db.name) for db in result.databases if db.name != "tempdb"
+    ]
+    assert conn.cursors_open == 0
+
+
+def test_free_space_is_the_row_files_less_the_reserved_pages():
+    result, _ = collect(fake_connection(), tables=True)
+    sales = next(db for db in result.databases if db.name == "Sales")
+    assert sales.free_size_bytes == (1310720 + 655360 - SALES_USED_PAGES) * PAGE
+    # The per-database sizes are the same with or without tables.
+    plain, _ = collect(fake_connection())
+    assert [(d.name, d.size_bytes, d.data_size_bytes, d.log_size_bytes) for d in plain.databases] == [
+        (d.name, d.size_bytes, d.data_size_bytes, d.log_size_bytes) for d in result.databases
+    ]
+
+
+def test_a_database_the_login_cannot_enter_is_noted_and_the_others_are_read():
+    denied = pyodbc.ProgrammingError(
+        "42000",
+        f'[42000] {MS}[SQL Server]The server principal "capacity" is not able to access the database "Warehouse" '
+        "under the current security context. (916) (SQLExecDirectW)",
+    )
+    conn = fake_connection({sqlserver.table_sizes_sql("Warehouse"): denied})
+    result, _ = collect(conn, tables=True)
+    assert "Warehouse" not in result.tables
+    assert "Sales" in result.tables
+    notes = [w for w in result.warnings if "Warehouse" in w]
+    assert len(notes) == 1 and "cannot enter it" in notes[0] and "CONNECT ANY DATABASE" in notes[0]
+    # The database's size is still there: only its tables are missing.
+    assert "Warehouse" in {db.name for db in result.databases}
+
+
+def test_a_table_query_timeout_is_a_warning_and_the_next_database_is_read():
+    timeout = pyodbc.OperationalError("HYT00", f"[HYT00] {MS}Query timeout expired (0) (SQLExecDirectW)")
+    conn = fake_connection({sqlserver.table_sizes_sql("Sales"): timeout})
+    result, _ = collect(conn, tables=True)
+    assert "Sales" not in result.tables and "Warehouse" in result.tables
+    assert any("Sales" in w and "timed out" in w for w in result.warnings)
+
+
+def test_a_lost_connection_stops_the_table_read_but_keeps_what_was_read():
+    lost = pyodbc.OperationalError("08S01", f"[08S01] {MS}Communication link failure (0) (SQLExecDirectW)")
+    conn = fake_connection({sqlserver.table_sizes_sql("Warehouse"): lost})
+    result, _ = collect(conn, tables=True)
+    names = [db.name for db in result.databases if db.name != "tempdb"]
+    assert list(result.tables) == names[: names.index("Warehouse")]
+    assert result.tables
+    assert len(result.databases) == 6
+    assert any(w.startswith("Table sizes not read:") for w in result.warnings)
+
+
+def test_the_table_budget_bounds_each_statement_and_stops_the_read():
+    conn = fake_connection()
+    with mock.patch("instances.engines.sqlserver.time.monotonic", side_effect=[100.0, 100.0, 104.5, 120.0]):
+        with mock.patch(CONNECT, return_value=conn):
+            with SQLServerEngine(make_params(query_timeout=60)) as engine:
+                timeouts = []
+                real_query = engine._query
+
+                def spy(sql):
+                    timeouts.append(conn.timeout)
+                    return real_query(sql)
+
+                engine._query = spy
+                result = engine.list_database_sizes(tables=True, table_budget_seconds=10)
+    # EDITION, SIZES and TEMPDB at the query timeout; the first database with 10 s left, the
+    # second with 5.5 s left, then the budget is spent.
+    assert timeouts == [60, 60, 60, 10, 5]
+    names = [db.name for db in result.databases if db.name != "tempdb"]
+    assert list(result.tables) == names[:2]
+    assert any("budget" in w and ", ".join(names[2:]) in w for w in result.warnings)
+    assert conn.timeout == 60
 
 
 def test_server_version_names_version_level_and_edition():
