@@ -6,6 +6,7 @@ from django.utils.translation import ngettext
 
 from capacity import admin_views
 from capacity.formatting import human_bytes
+from instances.field_limits import ADMIN_FIELD_LIMITS
 
 from .forms import CredentialForm
 from .models import Credential, Instance
@@ -15,6 +16,7 @@ from .services import test_connection
 @admin.register(Credential)
 class CredentialAdmin(admin.ModelAdmin):
     form = CredentialForm
+    formfield_overrides = ADMIN_FIELD_LIMITS
     list_display = ["name", "username", "has_password_display", "updated_at"]
     search_fields = ["name", "username"]
 
@@ -48,6 +50,7 @@ class SyncPermissionMixin:
 
 @admin.register(Instance)
 class InstanceAdmin(SyncPermissionMixin, admin.ModelAdmin):
+    formfield_overrides = ADMIN_FIELD_LIMITS
     list_display = [
         "name",
         "server",
