@@ -21,28 +21,38 @@ MAX_DESCRIPTION_CHARS = 10_000
 MAX_OPTIONS_BYTES = 4 * 1024
 MAX_OPTIONS_DEPTH = 4
 
-# A JSON string literal (escapes included); what is left after removing them has brackets only as syntax.
-_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+# A JSON string literal, escapes included. The closing quote is optional, so an unterminated string
+# is one match to the end of the text: a failed match is never retried from inside it, and the scan
+# stays linear whatever the input (a mandatory quote made `"\\"\\"\\"…` quadratic).
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?', re.DOTALL)
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
-_OPENING = frozenset("[{")
+# Depth does not care which kind of bracket: both become ( and ) (a mismatch stops the decoder anyway).
+_PARENS = bytes.maketrans(b"[{]}", b"(())")
 
 
 def exceeds_depth(text: str, limit: int) -> bool:
     """Whether arrays/objects in a JSON text nest deeper than `limit` (brackets inside strings do not count).
 
     Safe before decoding: wherever the decoder would recurse N levels, the text before that point is
-    valid JSON, whose strings this scan delimits exactly, so it counts at least N there too.
+    valid JSON, whose strings this scan delimits exactly, so it counts at least N there too. Each pass
+    removes the innermost pairs, one level of every structure; what is left after `limit` passes is
+    deeper than the limit or unbalanced. Linear and in C: at most `limit` passes of bytes.replace.
     """
-    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
-    depth = 0
-    for char in brackets:
-        if char in _OPENING:
-            depth += 1
-            if depth > limit:
-                return True
-        else:
-            depth -= 1
-    return False
+    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text)).encode("ascii").translate(_PARENS)
+    passes = 0
+    while brackets and passes < limit:
+        shorter = brackets.replace(b"()", b"")
+        if len(shorter) == len(brackets):
+            break
+        brackets, passes = shorter, passes + 1
+    if not brackets:
+        return False
+    if b"()" in brackets:
+        return True
+    # Only unbalanced brackets are left, `)...)(...(`: the text is not JSON. Each unclosed opener holds
+    # everything after it, so the decoder may reach their number plus the pairs already removed before
+    # it fails; let it report the error itself only while that stays within the limit.
+    return brackets.count(b"(") + passes > limit
 
 
 def _depth(value, limit: int, level: int = 0) -> int:

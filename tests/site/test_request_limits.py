@@ -72,6 +72,13 @@ def test_depth_scan_reads_escapes_and_strings():
     assert exceeds_depth('{"a": [[1]]}', 2)
     assert not exceeds_depth('{"a": [[1]]}', 3)
     assert not exceeds_depth('"just a string ]]]]"', 1)
+    # Kinds of bracket do not matter, each level counts once.
+    assert not exceeds_depth("{[]}", 2) and exceeds_depth("{[]}", 1) and not exceeds_depth("[][]{}", 1)
+    # Not JSON: an unterminated string hides the rest; a few unclosed brackets are left to the decoder's
+    # message, many are refused (the decoder would recurse into every one of them).
+    assert not exceeds_depth('"' + '\\"' * 1000 + "[[[[", 2)
+    assert not exceeds_depth('{"name": ', 32)
+    assert exceeds_depth("[" * 33, 32) and not exceeds_depth("[" * 32, 32)
 
 
 def test_a_body_over_the_limit_is_413(admin_api, settings):
