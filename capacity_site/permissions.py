@@ -1,7 +1,8 @@
 """API permissions: the model's Django permissions, with `view` required for reading."""
 
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
-from rest_framework.permissions import BasePermission, DjangoModelPermissions
+from rest_framework.permissions import BasePermission, DjangoModelPermissions, IsAuthenticated
 
 
 class ModelViewPermissions(DjangoModelPermissions):
@@ -23,3 +24,10 @@ class CanSyncCapacity(BasePermission):
     def has_permission(self, request, view):
         user = request.user
         return bool(user and user.is_authenticated and user.has_perm("instances.sync_capacity"))
+
+
+class ApiDocsPermission(IsAuthenticated):
+    """/api/schema/ and /api/docs/: whoever the API authenticates; everyone when API_DOCS_PUBLIC is on."""
+
+    def has_permission(self, request, view):
+        return bool(settings.API_DOCS_PUBLIC) or super().has_permission(request, view)

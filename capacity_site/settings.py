@@ -9,7 +9,8 @@ from django.utils.translation import gettext_lazy as _
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# The process environment wins over the file; ENV_FILE names another file (e.g. /etc/capacity/env).
+environ.Env.read_env(env.str("ENV_FILE", default=str(BASE_DIR / ".env")), overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
 
@@ -21,6 +22,45 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+
+def _proxy_ssl_header(value: str) -> tuple[str, str] | None:
+    """`HEADER,value` -> ("HTTP_HEADER", "value"); the header may be given as sent (X-Forwarded-Proto)."""
+    if not value.strip():
+        return None
+    parts = [part.strip() for part in value.split(",")]
+    if len(parts) != 2 or not all(parts):
+        raise ImproperlyConfigured(
+            f"SECURE_PROXY_SSL_HEADER must be 'HEADER,value' (e.g. HTTP_X_FORWARDED_PROTO,https), got {value!r}."
+        )
+    header = parts[0].upper().replace("-", "_")
+    return (header if header.startswith("HTTP_") else f"HTTP_{header}", parts[1])
+
+
+# Production behind a TLS-terminating proxy (see docs/production.env.example). All off by default,
+# so `scripts/run.sh` and DEBUG keep working over plain HTTP on the local address.
+SECURE_PROXY_SSL_HEADER = _proxy_ssl_header(env.str("SECURE_PROXY_SSL_HEADER", default=""))
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+# Prometheus scrapes /metrics over plain HTTP inside the network: never redirected (METRICS_TOKEN guards it).
+SECURE_REDIRECT_EXEMPT = [r"^metrics$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
+if SECURE_HSTS_SECONDS < 0:
+    raise ImproperlyConfigured(f"SECURE_HSTS_SECONDS must be 0 or more, got {SECURE_HSTS_SECONDS}.")
+
+# Bounds on what an API request may carry (capacity_site.parsers): over them a 413 or 400, never a 500.
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
+API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=32)
+if API_MAX_BODY_BYTES < 1024 or not 2 <= API_MAX_JSON_DEPTH <= 200:
+    raise ImproperlyConfigured(
+        "API_MAX_BODY_BYTES must be at least 1024 and API_MAX_JSON_DEPTH between 2 and 200, "
+        f"got {API_MAX_BODY_BYTES} and {API_MAX_JSON_DEPTH}."
+    )
+# The OpenAPI schema and its docs follow the API's authentication unless opened on purpose.
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=False)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -169,10 +209,16 @@ else:
     Q_CLUSTER["poll"] = 1
 
 REST_FRAMEWORK = {
+    # Token first: DRF takes the WWW-Authenticate header from the first class, so a client with no or
+    # a wrong token gets 401 + `WWW-Authenticate: Token` (session authentication has none: it gave 403).
+    # Session requests still go through SessionAuthentication's CSRF check.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
+    # JSON only, read through a parser that bounds body size and nesting before decoding.
+    "DEFAULT_PARSER_CLASSES": ["capacity_site.parsers.BoundedJSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_PERMISSION_CLASSES": ["capacity_site.permissions.ModelViewPermissions"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "capacity_site.pagination.StandardPagination",
@@ -190,6 +236,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Authenticated users only, unless API_DOCS_PUBLIC (read on every request).
+    "SERVE_PERMISSIONS": ["capacity_site.permissions.ApiDocsPermission"],
 }
 
 LOGGING = {

@@ -6,6 +6,7 @@ from django.utils.translation import ngettext
 
 from capacity import admin_views
 from capacity.formatting import human_bytes
+from instances.field_limits import ADMIN_FIELD_LIMITS
 
 from . import binding
 from .forms import CredentialForm, CredentialTargetForm, InstanceAdminForm
@@ -40,6 +41,7 @@ class CredentialTargetInline(admin.TabularInline):
 @admin.register(Credential)
 class CredentialAdmin(admin.ModelAdmin):
     form = CredentialForm
+    formfield_overrides = ADMIN_FIELD_LIMITS
     list_display = ["name", "username", "has_password_display", "updated_at"]
     search_fields = ["name", "username"]
     inlines = [CredentialTargetInline]
@@ -86,6 +88,7 @@ class SyncPermissionMixin:
 @admin.register(Instance)
 class InstanceAdmin(SyncPermissionMixin, admin.ModelAdmin):
     form = InstanceAdminForm
+    formfield_overrides = ADMIN_FIELD_LIMITS
     list_display = [
         "name",
         "server",

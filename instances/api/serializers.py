@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, serializers
 
 from capacity.api.fields import MebibytesField
+from instances.field_limits import DESCRIPTION_LIMIT, FIELD_LIMITS
 
 from .. import binding
 from ..models import Credential, Instance
@@ -38,6 +39,7 @@ class CredentialSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
+        extra_kwargs = {"description": DESCRIPTION_LIMIT}
 
     def create(self, validated_data):
         password = validated_data.pop("password", "")
@@ -112,6 +114,7 @@ class InstanceSerializer(serializers.ModelSerializer):
             "last_sync_error",
             "last_sync_error_kind",
         ]
+        extra_kwargs = FIELD_LIMITS
 
     def validate(self, attrs):
         # The model's own rules (options must be an object, Oracle needs a service name or SID).

@@ -102,7 +102,7 @@ def test_sync_capacity_with_a_wrong_password_is_502_auth(operator, mysql_box, ma
     assert response.json()["error_kind"] == "auth"
 
 
-@pytest.mark.parametrize("role, expected", [("anonymous", 403), ("nobody", 403), ("viewer", 403)])
+@pytest.mark.parametrize("role, expected", [("anonymous", 401), ("nobody", 403), ("viewer", 403)])
 def test_sync_capacity_needs_the_sync_permission(client_for, mysql_instance, role, expected):
     response = client_for(role).post(f"/api/instances/{mysql_instance.pk}/sync-capacity/")
     assert response.status_code == expected

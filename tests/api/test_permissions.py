@@ -11,7 +11,8 @@ from .conftest import add_collection
 pytestmark = pytest.mark.django_db
 
 ROLES = ["anonymous", "nobody", "viewer", "operator", "superuser"]
-READ = {"anonymous": 403, "nobody": 403, "viewer": 200, "operator": 200, "superuser": 200}
+# Anonymous API access is a 401 with `WWW-Authenticate: Token` (the contract); signed in without permission, 403.
+READ = {"anonymous": 401, "nobody": 403, "viewer": 200, "operator": 200, "superuser": 200}
 
 # (method, path, body, expected status per role). Targets are inactive or have no server behind
 # them, so the collecting endpoints answer without reaching a network once past the permission check.
@@ -32,56 +33,56 @@ MATRIX = [
         "post",
         "/api/credentials/",
         {"name": "new", "username": "u", "password": "p"},
-        {"anonymous": 403, "nobody": 403, "viewer": 403, "operator": 403, "superuser": 201},
+        {"anonymous": 401, "nobody": 403, "viewer": 403, "operator": 403, "superuser": 201},
     ),
     (
         "patch",
         "/api/credentials/{credential}/",
         {"description": "x"},
-        {"anonymous": 403, "nobody": 403, "viewer": 403, "operator": 403, "superuser": 200},
+        {"anonymous": 401, "nobody": 403, "viewer": 403, "operator": 403, "superuser": 200},
     ),
     (
         "delete",
         "/api/credentials/{spare_credential}/",
         None,
-        {"anonymous": 403, "nobody": 403, "viewer": 403, "operator": 403, "superuser": 204},
+        {"anonymous": 401, "nobody": 403, "viewer": 403, "operator": 403, "superuser": 204},
     ),
     (
         "post",
         "/api/instances/",
         {"name": "new", "db_type": "mysql", "host": "h"},
-        {"anonymous": 403, "nobody": 403, "viewer": 403, "operator": 403, "superuser": 201},
+        {"anonymous": 401, "nobody": 403, "viewer": 403, "operator": 403, "superuser": 201},
     ),
     (
         "patch",
         "/api/instances/{instance}/",
         {"description": "x"},
-        {"anonymous": 403, "nobody": 403, "viewer": 403, "operator": 403, "superuser": 200},
+        {"anonymous": 401, "nobody": 403, "viewer": 403, "operator": 403, "superuser": 200},
     ),
     (
         "delete",
         "/api/instances/{spare_instance}/",
         None,
-        {"anonymous": 403, "nobody": 403, "viewer": 403, "operator": 403, "superuser": 204},
+        {"anonymous": 401, "nobody": 403, "viewer": 403, "operator": 403, "superuser": 204},
     ),
     # Past the permission check these answer 409 (inactive) and 400 (no credential).
     (
         "post",
         "/api/instances/{instance}/sync-capacity/",
         None,
-        {"anonymous": 403, "nobody": 403, "viewer": 403, "operator": 409, "superuser": 409},
+        {"anonymous": 401, "nobody": 403, "viewer": 403, "operator": 409, "superuser": 409},
     ),
     (
         "post",
         "/api/instances/{no_credential}/test-connection/",
         None,
-        {"anonymous": 403, "nobody": 403, "viewer": 403, "operator": 400, "superuser": 400},
+        {"anonymous": 401, "nobody": 403, "viewer": 403, "operator": 400, "superuser": 400},
     ),
     (
         "post",
         "/api/capacity/collect/",
         None,
-        {"anonymous": 403, "nobody": 403, "viewer": 403, "operator": 202, "superuser": 202},
+        {"anonymous": 401, "nobody": 403, "viewer": 403, "operator": 202, "superuser": 202},
     ),
 ]
 
@@ -112,8 +113,10 @@ def test_permission_matrix(client_for, targets, role, method, path, body, expect
     kwargs = {"data": body, "format": "json"} if body is not None else {}
     response = getattr(client, method)(path.format(**targets), **kwargs)
     assert response.status_code == expected[role], response.content[:300]
-    if response.status_code == 403:
+    if response.status_code in (401, 403):
         assert response.json()["detail"]
+    if response.status_code == 401:
+        assert response["WWW-Authenticate"] == "Token"
 
 
 def test_view_permission_of_one_model_does_not_open_another(client_for, users, targets):
