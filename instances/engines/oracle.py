@@ -197,6 +197,8 @@ def call_with_deadline(fn, seconds: float, on_timeout):
 class OracleEngine(BaseEngine):
     db_type = "oracle"
     driver_name = "oracledb"
+    #: CON_NAME_SQL, then TABLESPACE_SIZES_SQL or CDB_SIZES_SQL, each bounded by call_timeout.
+    round_trips = 2
 
     def connect_params(self) -> "oracledb.ConnectParams":
         p = self.params
