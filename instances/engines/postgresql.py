@@ -17,14 +17,15 @@ _AUTH_MARKERS = (
     "no password supplied",
 )
 
-# pg_database_size() raises for a database the login may not CONNECT to, which would abort
-# the whole statement; has_database_privilege() lets one query measure what it can and name
-# the rest. It reads the files without entering the database, so databases that refuse
+# pg_database_size() raises for a database the login may not CONNECT to (unless it has the
+# privileges of pg_read_all_stats), which would abort the whole statement; checking first lets
+# one query measure what it can and name the rest. It reads the files without entering the database, so databases that refuse
 # connections (datallowconn = false) are measured like the others rather than taken for
 # dropped. Templates stay out, as system databases. Sizes are exact bytes.
 SIZES_SQL = """
 SELECT d.datname,
-       CASE WHEN has_database_privilege(d.oid, 'CONNECT') THEN pg_database_size(d.oid) END AS size_bytes
+       CASE WHEN has_database_privilege(d.oid, 'CONNECT') OR pg_has_role('pg_read_all_stats', 'USAGE')
+            THEN pg_database_size(d.oid) END AS size_bytes
 FROM pg_database AS d
 WHERE NOT d.datistemplate
 ORDER BY d.datname

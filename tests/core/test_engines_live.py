@@ -104,6 +104,17 @@ def test_postgres_database_that_refuses_connections_is_measured_not_dropped(pg_b
     assert result.listing_complete
 
 
+def test_postgres_login_with_pg_read_all_stats_measures_databases_it_may_not_connect_to(pg_box):
+    locked = pg_box.create_database("locked", rows=10)
+    user, password = pg_box.create_login()
+    pg_box.execute(f'REVOKE CONNECT ON DATABASE "{locked}" FROM PUBLIC', f'GRANT pg_read_all_stats TO "{user}"')
+    with PostgreSQLEngine(ConnectionParams("127.0.0.1", pg_box.port, user, password)) as engine:
+        result = engine.list_database_sizes()
+    sizes = {d.name: d.size_bytes for d in result.databases}
+    assert sizes[locked] == pg_box.server_sizes()[locked]
+    assert locked not in result.skipped
+
+
 @pytest.mark.django_db(transaction=True)
 def test_postgres_database_that_refuses_connections_stays_live_in_the_collection(pg_box, pg_instance):
     from capacity.models import DatabaseSizeStat
