@@ -19,9 +19,9 @@ _AUTH_MARKERS = (
 
 # pg_database_size() raises for a database the login may not CONNECT to (unless it has the
 # privileges of pg_read_all_stats), which would abort the whole statement; checking first lets
-# one query measure what it can and name the rest. It reads the files without entering the database, so databases that refuse
-# connections (datallowconn = false) are measured like the others rather than taken for
-# dropped. Templates stay out, as system databases. Sizes are exact bytes.
+# one query measure what it can and name the rest. It reads the files without entering the
+# database, so databases that refuse connections (datallowconn = false) are measured like the
+# others rather than taken for dropped. Templates stay out, as system databases. Exact bytes.
 SIZES_SQL = """
 SELECT d.datname,
        CASE WHEN has_database_privilege(d.oid, 'CONNECT') OR pg_has_role('pg_read_all_stats', 'USAGE')
