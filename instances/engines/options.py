@@ -262,7 +262,7 @@ def validate_options(db_type: str, options) -> dict:
     ``django.core.exceptions.ValidationError({"options": [...]})`` with one message per
     problem, each starting with ``options.<key>:``.
     """
-    if options is None:
+    if options is None or options == {}:
         return {}
     if not isinstance(options, dict):
         raise ValidationError({"options": [_("options: must be a JSON object.")]})
