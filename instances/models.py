@@ -148,6 +148,11 @@ class Instance(models.Model):
             self.options = {}
         if not isinstance(self.options, dict):
             raise ValidationError({"options": _("Options must be a JSON object.")})
+        if self.db_type in DbType.values:
+            # The typed allowlist of the engine (instances/engines/options.py); checked again on connect.
+            from .engines.options import validate_options
+
+            self.options = validate_options(self.db_type, self.options)
         if self.db_type == DbType.ORACLE and not (self.options.get("service_name") or self.options.get("sid")):
             raise ValidationError({"options": _("An Oracle instance needs 'service_name' or 'sid' in its options.")})
 

@@ -16,6 +16,14 @@ from .base import (
     TableSize,
 )
 
+#: What to install when an engine's driver cannot be loaded, for the `unsupported` message.
+DRIVER_HINTS = {
+    DbType.MYSQL: "mysqlclient (and the MariaDB/MySQL client library, libmariadb3)",
+    DbType.POSTGRESQL: "psycopg (with libpq)",
+    DbType.SQLSERVER: "pyodbc (with unixODBC, libodbc2) and a SQL Server ODBC driver (msodbcsql18 or tdsodbc)",
+    DbType.ORACLE: "oracledb",
+}
+
 ENGINE_MODULES = {
     DbType.MYSQL: ("mysql", "MySQLEngine"),
     DbType.POSTGRESQL: ("postgresql", "PostgreSQLEngine"),
@@ -32,6 +40,7 @@ __all__ = [
     "EngineError",
     "TableSize",
     "engine_class",
+    "engine_time_limit",
     "get_engine",
     "params_for",
 ]
@@ -42,8 +51,30 @@ def engine_class(db_type: str) -> type[BaseEngine]:
         module_name, class_name = ENGINE_MODULES[db_type]
     except KeyError:
         raise EngineError(ErrorKind.UNSUPPORTED, _("Unsupported database type: %(t)s") % {"t": db_type}) from None
-    module = import_module(f"{__name__}.{module_name}")
+    try:
+        module = import_module(f"{__name__}.{module_name}")
+    except (ImportError, OSError) as exc:
+        # e.g. "libodbc.so.2: cannot open shared object file": the platform lacks the driver, which
+        # no retry fixes; callers record `unsupported` instead of crashing.
+        raise EngineError(
+            ErrorKind.UNSUPPORTED,
+            _("The %(engine)s driver cannot be loaded on this server (%(err)s); install %(hint)s.")
+            % {"engine": DbType(db_type).label, "err": exc, "hint": DRIVER_HINTS[db_type]},
+        ) from exc
     return getattr(module, class_name)
+
+
+def engine_time_limit(db_type: str) -> float:
+    """Seconds one collection of a `db_type` instance may take, from CAPACITY_CONNECT_TIMEOUT and
+    CAPACITY_QUERY_TIMEOUT and the engine's bounded round trips (see BaseEngine.time_limit).
+
+    An engine whose driver cannot be loaded fails at once; its limit is the base one.
+    """
+    try:
+        cls = engine_class(db_type)
+    except EngineError:
+        cls = BaseEngine
+    return cls.time_limit(settings.CAPACITY_CONNECT_TIMEOUT, settings.CAPACITY_QUERY_TIMEOUT)
 
 
 def params_for(instance, *, connect_timeout: int | None = None, query_timeout: int | None = None) -> ConnectionParams:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -87,6 +87,9 @@ class CollectResult:
     #: Every table of each collected database (database name -> tables), when tables were asked
     #: for; a database whose tables could not be read is missing here and named in warnings.
     tables: dict[str, list[TableSize]] = field(default_factory=dict)
+    #: False when the login may not see every database (e.g. MySQL without SHOW DATABASES),
+    #: so a database missing from `databases` and `skipped` must not be taken as dropped.
+    listing_complete: bool = True
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,11 @@ class ConnectionTestResult:
     elapsed_ms: int = 0
 
 
+#: Seconds added to every per-instance time limit for what no timeout covers: DNS, the TLS
+#: handshake after connect, closing, and the Python work between the round trips.
+TIME_LIMIT_GRACE = 15
+
+
 class BaseEngine(ABC):
     """Base class of the engine adapters; one subclass per db_type."""
 
@@ -107,6 +115,22 @@ class BaseEngine(ABC):
     #: Bounded queries the table read adds to a collection: 0 when the tables come with the
     #: size read itself, None when it is one query per database (then the table budget bounds it).
     table_round_trips: int | None = 0
+    #: Bounded round trips of one collection (connect excluded): every statement sent after
+    #: connecting, each of which the query timeout bounds on its own. Count honestly: a
+    #: session SET is a round trip too.
+    round_trips: int = 1
+
+    @classmethod
+    def time_limit(cls, connect_timeout: float, query_timeout: float) -> float:
+        """The longest one collection of this engine can take while every timeout holds.
+
+        ``connect_timeout + round_trips * query_timeout + TIME_LIMIT_GRACE`` seconds: the
+        connect timeout bounds opening the connection, the query timeout bounds each round
+        trip apart (server-side statement limits and driver read timeouts are per statement),
+        and the grace covers what no timeout bounds. A watchdog that gives up earlier would
+        declare a slow but healthy server timed out.
+        """
+        return float(connect_timeout) + cls.round_trips * float(query_timeout) + TIME_LIMIT_GRACE
 
     def __init__(self, params: ConnectionParams):
         self.params = params
@@ -125,6 +149,7 @@ class BaseEngine(ABC):
     def connect(self) -> None:
         if self._conn is not None:
             return
+        self.params = replace(self.params, options=self.checked_options())
         try:
             self._conn = self._open()
         except EngineError:
@@ -139,6 +164,21 @@ class BaseEngine(ABC):
                 conn.close()
             except Exception:  # closing a broken connection must not hide the real error
                 pass
+
+    def checked_options(self) -> dict:
+        """The options validated again right before connecting (they may have been stored by
+        an update() or an older release that did not check them): `unsupported` when invalid."""
+        from django.core.exceptions import ValidationError
+
+        from .options import options_error_message, validate_options
+
+        try:
+            return validate_options(self.db_type, self.params.options)
+        except ValidationError as exc:
+            raise EngineError(
+                ErrorKind.UNSUPPORTED,
+                _("Refusing to connect with invalid options: %(msg)s") % {"msg": options_error_message(exc)},
+            ) from None
 
     # --- operations ------------------------------------------------------------------------
     def server_version(self) -> str:

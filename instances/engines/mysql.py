@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from ..choices import ErrorKind
 from .base import BaseEngine, CollectResult, DatabaseSize, EngineError, TableSize
+from .options import cert_path
 
 SYSTEM_SCHEMAS = frozenset({"information_schema", "performance_schema", "mysql", "sys"})
 
@@ -29,15 +30,36 @@ _FILE_ENGINE_BYTES = """CASE WHEN t.TABLE_TYPE = 'BASE TABLE'
                  AND t.ENGINE NOT IN ('InnoDB', 'MEMORY', 'PERFORMANCE_SCHEMA')
             THEN COALESCE(t.DATA_LENGTH, 0) + COALESCE(t.INDEX_LENGTH, 0) ELSE 0 END"""
 
+# The login itself as information_schema spells a grantee, 'user'@'host'. With a global SELECT
+# the privilege views list every account's grants, so they are filtered to this one.
+_GRANTEE = (
+    "CONCAT(CHAR(39), SUBSTRING_INDEX(CURRENT_USER(), '@', 1), CHAR(39), '@', "
+    "CHAR(39), SUBSTRING_INDEX(CURRENT_USER(), '@', -1), CHAR(39))"
+)
+
+# The login's global privileges: SHOW DATABASES decides whether SCHEMATA lists every schema or
+# only those the login holds a privilege on; a global table privilege (SELECT, ...) makes every
+# table visible in information_schema.TABLES.
+PRIVILEGES_SQL = f"""
+SELECT u.PRIVILEGE_TYPE
+FROM information_schema.USER_PRIVILEGES AS u
+WHERE u.GRANTEE = {_GRANTEE}
+"""
+
 # Every schema the login can see, left-joined to its tables so an empty schema reports 0.
 # One query for the whole instance, sums done by the server, exact bytes (no rounding).
+# schema_grants counts the login's schema-level grants matching the schema (grant names are
+# LIKE patterns such as db\_x or db\_%), to tell an empty schema from one whose tables the
+# login may not see: information_schema.TABLES silently leaves out tables without a privilege.
 SIZES_SQL = f"""
 SELECT s.SCHEMA_NAME,
        CAST(COALESCE(SUM(t.DATA_LENGTH), 0) AS UNSIGNED) AS data_bytes,
        CAST(COALESCE(SUM(t.INDEX_LENGTH), 0) AS UNSIGNED) AS index_bytes,
        COUNT(t.TABLE_NAME) AS table_count,
        CAST(COALESCE(SUM(t.DATA_FREE), 0) AS UNSIGNED) AS free_bytes,
-       CAST(COALESCE(SUM({_FILE_ENGINE_BYTES}), 0) AS UNSIGNED) AS file_engine_bytes
+       CAST(COALESCE(SUM({_FILE_ENGINE_BYTES}), 0) AS UNSIGNED) AS file_engine_bytes,
+       (SELECT COUNT(*) FROM information_schema.SCHEMA_PRIVILEGES AS p
+        WHERE p.GRANTEE = {_GRANTEE} AND s.SCHEMA_NAME LIKE p.TABLE_SCHEMA) AS schema_grants
 FROM information_schema.SCHEMATA AS s
 LEFT JOIN information_schema.TABLES AS t ON t.TABLE_SCHEMA = s.SCHEMA_NAME
 GROUP BY s.SCHEMA_NAME
@@ -54,7 +76,9 @@ SELECT s.SCHEMA_NAME,
        t.DATA_LENGTH,
        t.INDEX_LENGTH,
        t.DATA_FREE,
-       {_FILE_ENGINE_BYTES} AS file_engine_bytes
+       {_FILE_ENGINE_BYTES} AS file_engine_bytes,
+       (SELECT COUNT(*) FROM information_schema.SCHEMA_PRIVILEGES AS p
+        WHERE p.GRANTEE = {_GRANTEE} AND s.SCHEMA_NAME LIKE p.TABLE_SCHEMA) AS schema_grants
 FROM information_schema.SCHEMATA AS s
 LEFT JOIN information_schema.TABLES AS t ON t.TABLE_SCHEMA = s.SCHEMA_NAME
 ORDER BY s.SCHEMA_NAME, t.TABLE_NAME
@@ -71,6 +95,14 @@ GROUP BY SUBSTRING_INDEX(NAME, '/', 1)
 ALLOCATED_SQL = _TABLESPACES_SQL.format(view="INNODB_SYS_TABLESPACES")  # MariaDB, MySQL 5.7
 ALLOCATED_SQL_MYSQL8 = _TABLESPACES_SQL.format(view="INNODB_TABLESPACES")
 
+#: Global privileges that make every table visible in information_schema.TABLES.
+TABLE_PRIVILEGES = frozenset(
+    {"SELECT", "INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "REFERENCES", "INDEX", "ALTER", "SHOW VIEW", "TRIGGER"}
+)
+#: What the platform's login needs for complete figures (as mysqld_exporter documents).
+RECOMMENDED_GRANTS = "GRANT SELECT, PROCESS, SHOW DATABASES ON *.*"
+_SSL_FILES = frozenset({"ca", "cert", "key", "capath"})
+
 # MySQL error numbers that say who is at fault.
 _AUTH_ERRORS = {1045, 1698, 2049, 1251}
 _PERMISSION_ERRORS = {1044, 1142, 1143, 1227, 1370}
@@ -82,6 +114,11 @@ _NEEDS_PROCESS = 1227
 
 class MySQLEngine(BaseEngine):
     db_type = "mysql"
+    #: The session limits (MariaDB: 1 SET, MySQL: 2), PRIVILEGES_SQL, SIZES_SQL (or
+    #: TABLE_SIZES_SQL) and ALLOCATED_SQL; each
+    #: statement is bounded by max_statement_time / max_execution_time and the read timeout.
+    round_trips = 5
+
     #: Tables come with the size read (one row per table instead of per schema).
     table_round_trips = 0
 
@@ -104,26 +141,50 @@ class MySQLEngine(BaseEngine):
             "charset": "utf8mb4",
             "autocommit": True,
         }
-        if p.options.get("ssl"):
-            ssl = p.options["ssl"]
-            kwargs["ssl"] = ssl if isinstance(ssl, dict) else {}
-            kwargs["ssl_mode"] = p.options.get("ssl_mode", "REQUIRED")
+        ssl = p.options.get("ssl")
+        if ssl:
+            # Certificate files only from CAPACITY_CERTS_DIR, checked again now (see options.py).
+            kwargs["ssl"] = (
+                {
+                    key: cert_path(value, directory=key == "capath") if key in _SSL_FILES else value
+                    for key, value in ssl.items()
+                }
+                if isinstance(ssl, dict)
+                else {}
+            )
+        ssl_mode = p.options.get("ssl_mode") or ("REQUIRED" if ssl else None)
+        if ssl_mode:
+            kwargs["ssl_mode"] = ssl_mode
         conn = MySQLdb.connect(**kwargs)
-        self._is_mariadb = "mariadb" in conn.get_server_info().lower()
+        try:
+            self._is_mariadb = "mariadb" in conn.get_server_info().lower()
+            self._limit_session(conn)
+        except BaseException:
+            # The connection is not handed out, so nothing else would ever close it.
+            try:
+                conn.close()
+            except Exception:
+                pass
+            raise
+        return conn
+
+    def _limit_session(self, conn) -> None:
+        query_timeout = self.params.query_timeout
         cur = conn.cursor()
         try:
             try:
                 if self._is_mariadb:
                     # Seconds; 0 means no limit, so only set it when bounded.
-                    cur.execute("SET SESSION max_statement_time = %s", (float(p.query_timeout),))
+                    cur.execute("SET SESSION max_statement_time = %s", (float(query_timeout),))
                 else:
-                    cur.execute("SET SESSION max_execution_time = %s", (int(p.query_timeout) * 1000,))
+                    cur.execute("SET SESSION max_execution_time = %s", (int(query_timeout) * 1000,))
             except MySQLdb.OperationalError as exc:
                 # MySQL < 5.7.8 and MariaDB < 10.1 have no statement time limit: the socket read
                 # timeout (read_timeout above) is then what bounds every query.
                 if not exc.args or exc.args[0] != _UNKNOWN_SYSTEM_VARIABLE:
                     raise
                 self._unbounded_statements = True
+            if not self._is_mariadb:
                 # MySQL 8 caches table statistics for a day by default; read fresh figures.
                 try:
                     cur.execute("SET SESSION information_schema_stats_expiry = 0")
@@ -131,7 +192,6 @@ class MySQLEngine(BaseEngine):
                     pass  # MySQL 5.7 has no such variable and no such cache
         finally:
             cur.close()
-        return conn
 
     def _server_version(self) -> str:
         cur = self._conn.cursor()
@@ -151,12 +211,13 @@ class MySQLEngine(BaseEngine):
             cur.close()
 
     def _list_database_sizes(self) -> CollectResult:
+        privileges = [row[0] for row in self._query(PRIVILEGES_SQL)]
         if self.tables_requested:
             rows, tables = table_rows_to_schema_rows(self._query(TABLE_SIZES_SQL))
         else:
             rows, tables = self._query(SIZES_SQL), None
         allocated, note = self._allocated_by_schema_dir()
-        result = rows_to_result(rows, allocated)
+        result = rows_to_result(rows, allocated, privileges=privileges, login=self.params.username)
         if tables is not None:
             measured = {db.name for db in result.databases}
             result.tables = {name: found for name, found in tables.items() if name in measured}
@@ -241,8 +302,8 @@ def table_rows_to_schema_rows(rows) -> tuple[list[tuple], dict[str, list[TableSi
     """
     sums: dict[str, list[int]] = {}
     tables: dict[str, list[TableSize]] = {}
-    for schema, table, table_type, table_rows, data, index, free, file_engine in rows:
-        totals = sums.setdefault(schema, [0, 0, 0, 0, 0])
+    for schema, table, table_type, table_rows, data, index, free, file_engine, schema_grants in rows:
+        totals = sums.setdefault(schema, [0, 0, 0, 0, 0, int(schema_grants or 0)])
         tables.setdefault(schema, [])
         if table is None:  # a schema without tables
             continue
@@ -268,10 +329,17 @@ def table_rows_to_schema_rows(rows) -> tuple[list[tuple], dict[str, list[TableSi
     return [(schema, *totals) for schema, totals in sums.items()], tables
 
 
-def rows_to_result(rows, allocated_by_dir: dict[str, int] | None = None) -> CollectResult:
-    """Turn (schema, data_bytes, index_bytes, table_count, free_bytes, file_engine_bytes) rows into sizes.
+def rows_to_result(
+    rows, allocated_by_dir: dict[str, int] | None = None, privileges=(), login: str = ""
+) -> CollectResult:
+    """Turn (schema, data, index, table_count, free, file_engine_bytes, schema_grants) rows into sizes.
 
     allocated_by_dir is the InnoDB file-per-table bytes per schema directory (None: not read).
+    `privileges` are the login's global privileges. A schema with no visible table, no
+    schema-level grant and no global table privilege exists but cannot be read: it goes to
+    `skipped` instead of reading 0 bytes. Without the global SHOW DATABASES privilege the login
+    sees only the schemas it holds a privilege on, so a schema whose grants were revoked drops
+    out of its view: the listing is flagged incomplete rather than the schema taken as dropped.
     """
     if not rows:
         raise EngineError(
@@ -288,8 +356,14 @@ def rows_to_result(rows, allocated_by_dir: dict[str, int] | None = None) -> Coll
             )
             % {"n": len(rows)},
         )
-    result = CollectResult(databases=[])
-    for name, data_bytes, index_bytes, _count, free_bytes, file_engine_bytes in rows:
+    privileges = {str(p).upper() for p in privileges}
+    reads_every_table = bool(privileges & TABLE_PRIVILEGES)
+    result = CollectResult(databases=[], listing_complete="SHOW DATABASES" in privileges)
+    for name, data_bytes, index_bytes, table_count, free_bytes, file_engine_bytes, schema_grants in rows:
+        unreadable = not (int(table_count or 0) or int(schema_grants or 0) or reads_every_table)
+        if unreadable and name.lower() != "information_schema":
+            result.skipped.append(name)
+            continue
         data_bytes, index_bytes = int(data_bytes or 0), int(index_bytes or 0)
         allocated = None
         if allocated_by_dir is not None:
@@ -306,5 +380,23 @@ def rows_to_result(rows, allocated_by_dir: dict[str, int] | None = None) -> Coll
                 allocated_size_bytes=allocated,
                 free_size_bytes=int(free_bytes or 0),
             )
+        )
+    who = login or _("of this instance")
+    if result.skipped:
+        result.warnings.append(
+            _(
+                "Skipped %(names)s: the login %(login)s holds no privilege on their tables, so their sizes "
+                "cannot be read; %(grants)s gives complete figures."
+            )
+            % {"names": ", ".join(result.skipped), "login": who, "grants": RECOMMENDED_GRANTS}
+        )
+    if not result.listing_complete:
+        result.warnings.append(
+            _(
+                "The login %(login)s lacks the global SHOW DATABASES privilege: it sees only the schemas it "
+                "holds a privilege on, so a schema missing from its view is not taken as dropped; "
+                "%(grants)s gives complete figures."
+            )
+            % {"login": who, "grants": RECOMMENDED_GRANTS}
         )
     return result

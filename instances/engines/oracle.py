@@ -290,6 +290,8 @@ def call_with_deadline(fn, seconds: float, on_timeout):
 class OracleEngine(BaseEngine):
     db_type = "oracle"
     driver_name = "oracledb"
+    #: CON_NAME_SQL, the file sums, then the used bytes (DBA_SEGMENTS), each bounded by call_timeout.
+    round_trips = 3
     #: One statement for every table of the instance, bounded by the query timeout and the budget.
     table_round_trips = 1
 

@@ -24,6 +24,7 @@ from psycopg import errors as pg_errors
 
 from ..choices import ErrorKind
 from .base import BaseEngine, CollectResult, DatabaseSize, EngineError, TableSize
+from .options import cert_path
 
 SYSTEM_DATABASES = frozenset({"postgres"})
 _AUTH_MARKERS = (
@@ -34,16 +35,21 @@ _AUTH_MARKERS = (
     "no password supplied",
 )
 
-# pg_database_size() raises for a database the login may not CONNECT to, which would abort
-# the whole statement; has_database_privilege() lets one query measure what it can and name
-# the rest. Sizes are exact bytes.
+# pg_database_size() raises for a database the login may not CONNECT to (unless it has the
+# privileges of pg_read_all_stats), which would abort the whole statement; checking first lets
+# one query measure what it can and name the rest. It reads the files without entering the
+# database, so databases that refuse connections (datallowconn = false) are measured like the
+# others rather than taken for dropped. Templates stay out, as system databases. Exact bytes.
 SIZES_SQL = """
 SELECT d.datname,
-       CASE WHEN has_database_privilege(d.oid, 'CONNECT') THEN pg_database_size(d.oid) END AS size_bytes
+       CASE WHEN has_database_privilege(d.oid, 'CONNECT') OR pg_has_role('pg_read_all_stats', 'USAGE')
+            THEN pg_database_size(d.oid) END AS size_bytes
 FROM pg_database AS d
-WHERE NOT d.datistemplate AND d.datallowconn
+WHERE NOT d.datistemplate
 ORDER BY d.datname
 """
+
+_CERT_OPTIONS = ("sslrootcert", "sslcert", "sslkey")
 
 
 # One row per table of the connected database. reltuples is -1 for a table never vacuumed or
@@ -69,6 +75,8 @@ class PostgreSQLEngine(BaseEngine):
     db_type = "postgresql"
     #: One connection and one query per database, bounded by the table budget.
     table_round_trips = None
+    #: SIZES_SQL, one statement under statement_timeout.
+    round_trips = 1
 
     def _open(self):
         p = self.params
@@ -94,6 +102,10 @@ class PostgreSQLEngine(BaseEngine):
         }
         if p.options.get("sslmode"):
             kwargs["sslmode"] = p.options["sslmode"]
+        for key in _CERT_OPTIONS:
+            if p.options.get(key):
+                # Checked against CAPACITY_CERTS_DIR again now, links resolved (see options.py).
+                kwargs[key] = cert_path(p.options[key])
         return psycopg.connect(**kwargs)
 
     def _server_version(self) -> str:

@@ -149,8 +149,9 @@ def pick_driver(options: dict) -> str:
     installed = list(pyodbc.drivers())
     wanted = (options or {}).get("odbc_driver")
     if wanted:
-        # A path to the driver library is accepted by unixODBC without registration.
-        if wanted in installed or "/" in wanted:
+        # Only a driver registered with unixODBC, by name: unixODBC would load any library given
+        # by path into this process (options.py refuses paths on save already).
+        if wanted in installed and "/" not in wanted:
             return wanted
         raise EngineError(
             ErrorKind.UNSUPPORTED,
@@ -182,8 +183,22 @@ def is_freetds(driver: str) -> bool:
 
 
 def odbc_value(value) -> str:
-    """A connection-string value, braced so ; { } and spaces in a password cannot break the string."""
+    """A connection-string value, braced so ; { } = and spaces in it cannot break the string.
+
+    ODBC's rule: a value in braces runs to the closing brace, and a } inside is doubled.
+    """
     return "{" + str(value).replace("}", "}}") + "}"
+
+
+def _freetds_safe(name: str, value: str) -> None:
+    """FreeTDS before 1.4 ends a braced value at the first }; and does not undouble }}: a value
+    holding } could end early and smuggle in keywords (DUMPFILE=…). Refuse rather than risk it."""
+    if "}" in value:
+        raise EngineError(
+            ErrorKind.UNSUPPORTED,
+            _("The %(field)s contains a '}', which the FreeTDS driver cannot take safely in a connection string.")
+            % {"field": name},
+        )
 
 
 def _yes_no(value) -> str:
@@ -193,9 +208,14 @@ def _yes_no(value) -> str:
 
 
 def connection_string(params, driver: str) -> str:
+    """The ODBC connection string; every value braced (odbc_value), none from outside unchecked.
+
+    The options were validated against the allowlist just before (BaseEngine.connect).
+    """
     options = params.options or {}
-    parts = [("DRIVER", odbc_value(driver))]
-    if is_freetds(driver):
+    freetds = is_freetds(driver)
+    parts = [("DRIVER", driver)]
+    if freetds:
         parts += [
             ("SERVER", params.host),
             ("PORT", str(int(params.port))),
@@ -204,22 +224,26 @@ def connection_string(params, driver: str) -> str:
     else:
         parts.append(("SERVER", f"{params.host},{int(params.port)}"))
     parts += [
-        ("UID", odbc_value(params.username)),
-        ("PWD", odbc_value(params.password)),
+        ("UID", params.username),
+        ("PWD", params.password),
         # master is always there; a login whose default database is offline could not log in otherwise.
-        ("DATABASE", odbc_value(options.get("database") or "master")),
+        ("DATABASE", options.get("database") or "master"),
         ("APP", APP_NAME),
     ]
     if "encrypt" in options:
         encrypt = _yes_no(options["encrypt"])
-        if is_freetds(driver):
+        if freetds:
             parts.append(("Encryption", "off" if encrypt in ("no", "false", "optional") else "require"))
         else:
             parts.append(("Encrypt", encrypt))
-    if "trust_server_certificate" in options and not is_freetds(driver):
+    if "trust_server_certificate" in options and not freetds:
         # FreeTDS only checks certificates when given a CA file, so the option has no meaning there.
         parts.append(("TrustServerCertificate", _yes_no(options["trust_server_certificate"])))
-    return ";".join(f"{key}={value}" for key, value in parts) + ";"
+    if freetds:
+        labels = {"UID": _("login name"), "PWD": _("password"), "DATABASE": _("database option")}
+        for key, value in parts:
+            _freetds_safe(labels.get(key, key), str(value))
+    return ";".join(f"{key}={odbc_value(value)}" for key, value in parts) + ";"
 
 
 def clean_message(text: str) -> str:
@@ -247,6 +271,8 @@ class SQLServerEngine(BaseEngine):
     driver_name = "pyodbc"
     #: One statement per online database, bounded by the table budget.
     table_round_trips = None
+    #: the edition check, SIZES_SQL and TEMPDB_SIZES_SQL, each bounded by the connection's query timeout.
+    round_trips = 3
 
     def __init__(self, params):
         super().__init__(params)

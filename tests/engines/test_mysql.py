@@ -39,12 +39,14 @@ class FakeMySQL(FakeConnection):
         return cursor
 
 
-# (schema, data, index, table count, data_free, bytes of tables of file-keeping engines)
-SCHEMAS = [("app", 16384, 16384, 2, 4096, 1024), ("my-db", 32768, 0, 1, 0, 0), ("café", 16384, 0, 1, 0, 0)]
+# (schema, data, index, table count, data_free, bytes of tables of file-keeping engines, schema grants)
+SCHEMAS = [("app", 16384, 16384, 2, 4096, 1024, 1), ("my-db", 32768, 0, 1, 0, 0, 1), ("café", 16384, 0, 1, 0, 0, 1)]
+# The login's global privileges: complete listing, every table readable.
+PRIVILEGES = [("SELECT",), ("PROCESS",), ("SHOW DATABASES",)]
 
 
 def collect(server_info, allocated):
-    conn = FakeMySQL(server_info, {mysql.SIZES_SQL: SCHEMAS, **allocated})
+    conn = FakeMySQL(server_info, {mysql.PRIVILEGES_SQL: PRIVILEGES, mysql.SIZES_SQL: SCHEMAS, **allocated})
     with mock.patch(CONNECT, return_value=conn):
         with MySQLEngine(ConnectionParams("db01", 3306, "capacity", "pw")) as engine:
             return engine.list_database_sizes(), conn
@@ -92,13 +94,13 @@ def test_schema_directory_names(schema, directory):
 
 def test_per_table_rows_sum_to_the_per_schema_row():
     rows = [
-        ("app", "orders", "BASE TABLE", 1200, 49152, 16384, 0, 0),
-        ("app", "legacy", "BASE TABLE", 3, 2048, 1024, 0, 3072),
-        ("app", "v_orders", "VIEW", None, None, None, None, 0),
-        ("empty", None, None, None, None, None, None, None),
+        ("app", "orders", "BASE TABLE", 1200, 49152, 16384, 0, 0, 1),
+        ("app", "legacy", "BASE TABLE", 3, 2048, 1024, 0, 3072, 1),
+        ("app", "v_orders", "VIEW", None, None, None, None, 0, 1),
+        ("empty", None, None, None, None, None, None, None, 0),
     ]
     schema_rows, tables = mysql.table_rows_to_schema_rows(rows)
-    assert schema_rows == [("app", 51200, 17408, 3, 0, 3072), ("empty", 0, 0, 0, 0, 0)]
+    assert schema_rows == [("app", 51200, 17408, 3, 0, 3072, 1), ("empty", 0, 0, 0, 0, 0, 0)]
     assert [t.table_name for t in tables["app"]] == ["orders", "legacy"]
     assert tables["empty"] == []
     assert sum(t.total_size_bytes for t in tables["app"]) == 51200 + 17408
