@@ -6,6 +6,7 @@ from django.utils.translation import ngettext
 
 from capacity import admin_views
 from capacity.formatting import human_bytes
+from common.sizefields import ByteSizeFormField
 
 from .forms import CredentialForm
 from .models import Credential, Instance
@@ -83,6 +84,11 @@ class InstanceAdmin(SyncPermissionMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return admin_views.annotate_instance_capacity(super().get_queryset(request))
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "capacity_limit_bytes":  # typed and shown with a unit: "50 GiB"
+            return ByteSizeFormField(label=_("Capacity limit"), required=False, min_value=1)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
