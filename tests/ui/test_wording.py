@@ -38,3 +38,18 @@ def test_capacity_page_writes_every_date_and_time_one_way(admin_client):
     local = timezone.localtime(dropped.deleted_at)
     assert f"dropped {formats.date_format(local, 'DATETIME_FORMAT')}" in page
     assert formats.date_format(local, "SHORT_DATETIME_FORMAT") not in page
+
+
+@pytest.mark.django_db
+def test_a_run_of_one_instance_reads_in_the_singular(admin_client, make_instance):
+    from capacity.services.collect import create_session, finalize_session
+    from sync_sessions.choices import RecordStatus
+
+    session = create_session([make_instance("solo", "mysql")])
+    session.records.update(status=RecordStatus.COMPLETED)
+    finalize_session(session)
+    index = admin_client.get("/admin/").content.decode()
+    assert "1 of 1 instance, " in index and "1 of 1 instances" not in index
+    dashboard = admin_client.get("/admin/capacity/instancesizestat/dashboard/").content.decode()
+    assert "1 of 1 instance" in dashboard
+    assert "1 of 1 instances" not in dashboard
