@@ -26,7 +26,7 @@ WPID=$!
 
 alive() { kill -0 -- "-$1" 2>/dev/null; }
 stop() {
-  trap '' INT TERM  # a second Ctrl-C does not cut the stop short
+  trap '' INT TERM HUP  # a second Ctrl-C does not cut the stop short
   echo "run: stopping (web server now, task cluster within ${STOP_GRACE}s)"
   # SIGTERM to each master: gunicorn closes its workers within --graceful-timeout, the cluster
   # lets its workers finish; whatever is left of a group after its grace is killed.
@@ -43,6 +43,7 @@ stop() {
 }
 trap 'stop; exit 130' INT
 trap 'stop; exit 143' TERM
+trap 'stop; exit 129' HUP  # the terminal closed: the servers, in their own sessions, would not hear it
 echo "run: platform on http://$HOST:$PORT/admin/ (web pid $WPID, scheduler pid $QPID); Ctrl-C stops both"
 # Either server ending on its own (a port already taken, a crash) stops the other.
 set +e
