@@ -57,6 +57,7 @@ def _log(log) -> str:
         pytest.param(lambda pid: os.kill(pid, signal.SIGTERM), id="kill-pid"),
         # Ctrl-C: the terminal sends SIGINT to the whole foreground process group.
         pytest.param(lambda pid: os.killpg(pid, signal.SIGINT), id="ctrl-c"),
+        pytest.param(lambda pid: os.kill(pid, signal.SIGHUP), id="terminal-closed"),
     ],
 )
 def test_a_stop_ends_web_and_cluster_within_seconds_and_settles_the_running_collection(send, make_instance):
@@ -113,7 +114,7 @@ def test_a_stop_ends_web_and_cluster_within_seconds_and_settles_the_running_coll
             elapsed = time.monotonic() - stopped_at
             assert not [g for g in groups if _alive(g)], f"processes left after {elapsed:.1f} s:\n{_log(log)}"
             assert elapsed < STOP_LIMIT
-            assert proc.returncode in (128 + signal.SIGTERM, 128 + signal.SIGINT)
+            assert proc.returncode in (128 + signal.SIGTERM, 128 + signal.SIGINT, 128 + signal.SIGHUP)
             output = _log(log)
             assert "Perhaps out of memory" not in output
             assert "1 interrupted run settled." in output, output
