@@ -749,8 +749,11 @@ def _recent_sessions():
 def human_duration(seconds: float | None) -> str:
     if seconds is None:
         return "—"
-    if seconds < 60:
-        return _("%(s)s s") % {"s": number_format(seconds, 1)}
+    milliseconds = round(seconds * 1000)
+    if milliseconds < 1000:  # "39 ms", not "0.0 s"
+        return _("%(ms)d ms") % {"ms": milliseconds}
+    if seconds < 59.95:  # number_format cuts decimals off: round first (1.99 s is "2.0 s")
+        return _("%(s)s s") % {"s": number_format(round(seconds, 1), 1)}
     minutes, secs = divmod(int(round(seconds)), 60)
     if minutes < 60:
         return _("%(m)d min %(s)d s") % {"m": minutes, "s": secs}

@@ -6,6 +6,7 @@ from django.utils.translation import ngettext
 
 from capacity import admin_views
 from capacity.formatting import human_bytes
+from common.sizefields import ByteSizeFormField
 from instances.field_limits import ADMIN_FIELD_LIMITS
 
 from . import binding
@@ -141,6 +142,11 @@ class InstanceAdmin(SyncPermissionMixin, admin.ModelAdmin):
         # A credential manager saving the instance approves its credential for its target.
         if obj.credential_id is not None and binding.may_approve(request.user):
             binding.approve(obj, request.user, note="admin")
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "capacity_limit_bytes":  # typed and shown with a unit: "50 GiB"
+            return ByteSizeFormField(label=_("Capacity limit"), required=False, min_value=1)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run the platform on the embedded defaults: SQLite and the django-q2 ORM broker.
 # Creates what a fresh clone lacks (venv, .env with keys, migrations, a first admin login),
-# then serves the web app on $HOST:$PORT (default 127.0.0.1:8000) next to the qcluster scheduler.
+# then serves the web app on $HOST:$PORT (default 127.0.0.1:8000) next to the qcluster scheduler
+# (scripts/serve.sh). Ctrl-C or SIGTERM stops both within seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WITH_BROWSER=0 bash scripts/bootstrap.sh requirements.txt
@@ -28,14 +29,9 @@ if ! $PY manage.py shell -c "import sys; from django.contrib.auth import get_use
   DJANGO_SUPERUSER_USERNAME="$ADMIN_USERNAME" DJANGO_SUPERUSER_PASSWORD="$ADMIN_PASSWORD" \
     DJANGO_SUPERUSER_EMAIL="${ADMIN_EMAIL:-admin@localhost}" $PY manage.py createsuperuser --noinput >/dev/null
   echo "run: created admin login '$ADMIN_USERNAME'"
-  [ "$generated" = 1 ] && echo "run: its password is: $ADMIN_PASSWORD (change it in the admin)"
+  if [ "$generated" = 1 ]; then echo "run: its password is: $ADMIN_PASSWORD (shown once; change it in the admin)"; fi
 fi
+echo "run: lost the admin password? set a new one with: $PY manage.py changepassword $ADMIN_USERNAME"
 
-HOST=${HOST:-127.0.0.1}
-PORT=${PORT:-8000}
-$PY manage.py qcluster &
-QPID=$!
-trap 'kill $QPID 2>/dev/null; wait $QPID 2>/dev/null' EXIT INT TERM
-echo "run: platform on http://$HOST:$PORT/admin/ (scheduler pid $QPID); Ctrl-C stops both"
-.venv/bin/gunicorn capacity_site.wsgi:application --bind "$HOST:$PORT" --workers "${WEB_WORKERS:-2}" \
-  --threads 4 --timeout 300 --access-logfile -
+# exec: the servers' supervisor takes this shell's pid, so `kill <pid of run.sh>` and Ctrl-C reach it.
+exec bash scripts/serve.sh

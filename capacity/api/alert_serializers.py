@@ -8,6 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from common.sizefields import ByteSizeField
 from instances.models import Instance
 
 from ..choices import THRESHOLD_FIELD, AlertUnit
@@ -43,6 +44,15 @@ class AlertRuleSerializer(serializers.ModelSerializer):
         required=False,
         coerce_to_string=False,
         help_text=_("Growth percent rules: fire when the instance total grew at least this much over the window."),
+    )
+    threshold_bytes = ByteSizeField(
+        min_value=1,
+        allow_null=True,
+        required=False,
+        help_text=_(
+            "Total size and database size rules: fire at or above this size; bytes, or a string with a unit "
+            "(50 GiB, 500 GB). Answered in bytes."
+        ),
     )
     threshold_mb = MebibytesField(source="threshold_bytes", allow_null=True)
     # A plain string checked by the model's validator: DRF's own URL field would also take ftp://.

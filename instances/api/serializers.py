@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, serializers
 
 from capacity.api.fields import MebibytesField
+from common.sizefields import ByteSizeField
 from instances.field_limits import DESCRIPTION_LIMIT, FIELD_LIMITS
 
 from .. import binding
@@ -68,6 +69,15 @@ class InstanceSerializer(serializers.ModelSerializer):
     )
     credential_name = serializers.CharField(source="credential.name", read_only=True, default=None)
     effective_port = serializers.IntegerField(read_only=True)
+    capacity_limit_bytes = ByteSizeField(
+        min_value=1,
+        allow_null=True,
+        required=False,
+        help_text=_(
+            "The room this instance has, for days-until-full: bytes, or a string with a unit "
+            "(50 GiB = 50 × 2³⁰, 500 GB = 500 × 10⁹). Answered in bytes."
+        ),
+    )
     capacity_limit_mb = MebibytesField(source="capacity_limit_bytes", allow_null=True)
     latest_total_size_bytes = serializers.IntegerField(read_only=True, allow_null=True)
     latest_total_size_mb = MebibytesField(source="latest_total_size_bytes", allow_null=True)

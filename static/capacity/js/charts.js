@@ -2,8 +2,10 @@
  * Capacity charts in the admin: configures Chart.js (static/vendor/chartjs) for every
  * [data-capacity-chart] box. Points come from a json_script tag rendered with the page and,
  * when the range or period buttons are used, from the page's JSON history view. Sizes arrive
- * already scaled to one unit with their human-readable text for tooltips, so nothing here
- * computes sizes. Words come from the #capacity-strings json_script tag.
+ * already scaled to one unit per chart (chosen by the page for the largest value) with their
+ * human-readable text for tooltips. Axis labels are rounded here to the digits the tick step
+ * needs, in the page's language ("14.2 MiB", never "14.200000000000003 MiB"). Words come from
+ * the #capacity-strings json_script tag.
  */
 (function () {
   "use strict";
@@ -14,6 +16,31 @@
   function readJSON(id) {
     const el = id && document.getElementById(id);
     return el ? JSON.parse(el.textContent) : null;
+  }
+
+  // Tick values are sums of a float step: 13.6 + 0.2 is 13.799999999999999. The fewest decimals
+  // (0 to 3) that write every tick of the axis exactly are the ones it needs.
+  function axisDecimals(ticks) {
+    const values = (ticks || []).map((t) => t.value).filter((v) => Number.isFinite(v));
+    for (let decimals = 0; decimals < 3; decimals++) {
+      const scale = 10 ** decimals;
+      if (values.every((v) => Math.abs(Math.round(v * scale) - v * scale) < 1e-6)) return decimals;
+    }
+    return 3;
+  }
+
+  const numberFormats = new Map();
+  function axisNumber(value, decimals) {
+    const locale = document.documentElement.lang || undefined;
+    const key = `${locale}|${decimals}`;
+    if (!numberFormats.has(key)) {
+      numberFormats.set(key, new Intl.NumberFormat(locale, { maximumFractionDigits: decimals }));
+    }
+    return numberFormats.get(key).format(value);
+  }
+
+  function axisLabel(value, ticks, unit) {
+    return `${axisNumber(value, axisDecimals(ticks))} ${unit}`;
   }
 
   function cssVar(name, fallback) {
@@ -106,7 +133,7 @@
           x: { ticks: { color: textColor, maxTicksLimit: 10, autoSkip: true }, grid: { color: gridColor } },
           y: {
             beginAtZero: false,
-            ticks: { color: textColor, callback: (value) => `${value} ${state.unit}` },
+            ticks: { color: textColor, callback: (value, _index, ticks) => axisLabel(value, ticks, state.unit) },
             grid: { color: gridColor },
           },
         },
@@ -230,6 +257,9 @@
     }
     document.querySelectorAll("[data-capacity-chart]").forEach(wire);
   }
+
+  // For the browser tests: the axis label of a value among an axis's tick values.
+  window.capacityAxisLabel = (value, values, unit) => axisLabel(value, values.map((v) => ({ value: v })), unit);
 
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", start);
