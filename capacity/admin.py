@@ -6,10 +6,11 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from common.admin_columns import size_column
+from common.formatting import human_bytes
+
 from . import admin_views
-from .admin_columns import size_column
 from .choices import AlertStatus, AlertUnit
-from .formatting import human_bytes
 from .models import (
     Alert,
     AlertRule,

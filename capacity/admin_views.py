@@ -18,18 +18,19 @@ from django.db.models import BigIntegerField, ExpressionWrapper, F, OuterRef, Su
 from django.http import Http404, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from common.badges import choice_label, status_badge
+from common.formatting import growth_percent, human_bytes, human_duration, local_datetime, signed_bytes
 from instances.choices import ErrorKind
 from instances.models import Instance
 from instances.services import test_connection
-from sync_sessions.choices import RecordStatus, SessionStatus, SyncType
+from sync_sessions.choices import RecordStatus, SyncType
 from sync_sessions.models import SyncInstanceRecord, SyncSession
 
-from .formatting import human_bytes
 from .models import (
     DatabaseInventory,
     DatabaseSizeAggregate,
@@ -67,56 +68,6 @@ class BadParameter(ValueError):
 
 
 # --- small formatting helpers ------------------------------------------------------------------
-
-
-def local_datetime(value) -> str:
-    """A datetime as the admin shows it: in TIME_ZONE, in the active language's format."""
-    if value is None:
-        return "—"
-    return formats.localize(timezone.template_localtime(value))
-
-
-def signed_bytes(value: int | None) -> str:
-    if value is None:
-        return "—"
-    return f"+{human_bytes(value)}" if value > 0 else human_bytes(value)
-
-
-def percent(part: int | None, whole: int | None) -> str:
-    if part is None or not whole:
-        return ""
-    value = part * 100 / whole
-    sign = "+" if value > 0 else ""
-    return f"{sign}{number_format(value, 1)}%"
-
-
-def growth_percent(growth: int | None, latest: int | None) -> str:
-    """Growth relative to the size it grew from."""
-    if growth is None or latest is None:
-        return ""
-    return percent(growth, latest - growth)
-
-
-def error_kind_label(kind: str | None) -> str:
-    """The words for an error kind ("Connection", "Authentication"…), or the raw value if unknown."""
-    if not kind:
-        return "—"
-    return str(dict(ErrorKind.choices).get(kind, kind))
-
-
-def status_badge(status: str) -> tuple[str, str]:
-    """(label, css class) for an instance's last collection status or a session/record status."""
-    labels = {
-        RecordStatus.COMPLETED: _("OK"),
-        RecordStatus.FAILED: _("Failed"),
-        RecordStatus.SKIPPED: _("Skipped"),
-        RecordStatus.RUNNING: _("Running"),
-        RecordStatus.PENDING: _("Pending"),
-        SessionStatus.PARTIAL: _("Partial"),
-    }
-    if not status:
-        return _("Never collected"), "capacity-status capacity-status-none"
-    return str(labels.get(status, status)), f"capacity-status capacity-status-{status}"
 
 
 # --- chart payloads ----------------------------------------------------------------------------
@@ -521,7 +472,7 @@ def instance_test_connection(model_admin, request, object_id):
     else:
         body["error"] = _("%(name)s: connection failed [%(kind)s]: %(error)s") % {
             "name": instance.name,
-            "kind": error_kind_label(result.error_kind),
+            "kind": choice_label(ErrorKind.choices, result.error_kind),
             "error": result.error,
         }
     # A failed connection is a valid answer to "does it connect?", not a failed request.
@@ -744,18 +695,6 @@ def _recent_sessions():
             }
         )
     return out
-
-
-def human_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "—"
-    if seconds < 60:
-        return _("%(s)s s") % {"s": number_format(seconds, 1)}
-    minutes, secs = divmod(int(round(seconds)), 60)
-    if minutes < 60:
-        return _("%(m)d min %(s)d s") % {"m": minutes, "s": secs}
-    hours, minutes = divmod(minutes, 60)
-    return _("%(h)d h %(m)d min") % {"h": hours, "m": minutes}
 
 
 def dashboard(model_admin, request):

@@ -8,7 +8,7 @@ class CapacityConfig(AppConfig):
     verbose_name = _("Capacity")
 
     def ready(self):
-        from capacity_site import sqlite  # noqa: F401  (connects its signal receiver)
+        from common import sqlite  # noqa: F401  (connects its signal receiver)
 
         from . import schedules  # also registers the cron system check
 

@@ -8,16 +8,10 @@ from django.core.validators import MaxValueValidator, MinValueValidator, URLVali
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from common.formatting import MIB, to_mib  # noqa: F401  (re-exported: callers read sizes in MiB here)
 from instances.choices import DbType
 
 from .choices import KIND_UNIT, THRESHOLD_FIELD, AlertKind, AlertStatus
-
-MIB = 1024 * 1024
-
-
-def to_mib(value: int | None) -> float | None:
-    """Bytes to MiB with two decimals; derived, never stored."""
-    return None if value is None else round(value / MIB, 2)
 
 
 class DatabaseSizeStat(models.Model):

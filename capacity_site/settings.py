@@ -173,12 +173,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["capacity_site.permissions.ModelViewPermissions"],
+    "DEFAULT_PERMISSION_CLASSES": ["common.api.permissions.ModelViewPermissions"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "capacity_site.pagination.StandardPagination",
+    "DEFAULT_PAGINATION_CLASS": "common.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "capacity_site.exceptions.api_exception_handler",
+    "EXCEPTION_HANDLER": "common.api.exceptions.api_exception_handler",
 }
 
 SPECTACULAR_SETTINGS = {

@@ -5,8 +5,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from capacity import admin_views
-from capacity.formatting import human_bytes
+from common.badges import choice_label, status_badge
+from common.formatting import human_bytes, local_datetime, signed_bytes
 
+from .choices import ErrorKind
 from .forms import CredentialForm
 from .models import Credential, Instance
 from .services import test_connection
@@ -183,18 +185,18 @@ class InstanceAdmin(SyncPermissionMixin, admin.ModelAdmin):
         return format_html(
             '<span class="capacity-muted">{}</span> {}<br><span class="capacity-muted">{}</span> {}',
             _("7 d"),
-            self._cell(obj, "growth7", admin_views.signed_bytes(obj.growth_7d_bytes)),
+            self._cell(obj, "growth7", signed_bytes(obj.growth_7d_bytes)),
             _("30 d"),
-            self._cell(obj, "growth30", admin_views.signed_bytes(obj.growth_30d_bytes)),
+            self._cell(obj, "growth30", signed_bytes(obj.growth_30d_bytes)),
         )
 
     @admin.display(description=_("last collection"), ordering="last_sync_at")
     def last_collection(self, obj):
-        label, css = admin_views.status_badge(obj.last_sync_status)
+        label, css = status_badge(obj.last_sync_status)
         title = f"{obj.get_last_sync_error_kind_display()}: {obj.last_sync_error}" if obj.last_sync_error else ""
         return format_html(
             '{}<br><span class="{}" title="{}" data-instance="{}" data-capacity-field="status">{}</span>',
-            self._cell(obj, "last_sync_at", admin_views.local_datetime(obj.last_sync_at)),
+            self._cell(obj, "last_sync_at", local_datetime(obj.last_sync_at)),
             css,
             title,
             obj.pk,
@@ -203,15 +205,15 @@ class InstanceAdmin(SyncPermissionMixin, admin.ModelAdmin):
 
     @admin.display(description=_("last connected"))
     def last_connected_cell(self, obj):
-        return self._cell(obj, "last_connected", admin_views.local_datetime(obj.last_connected))
+        return self._cell(obj, "last_connected", local_datetime(obj.last_connected))
 
     @admin.display(description=_("last collection"))
     def last_sync_at_cell(self, obj):
-        return self._cell(obj, "last_sync_at", admin_views.local_datetime(obj.last_sync_at))
+        return self._cell(obj, "last_sync_at", local_datetime(obj.last_sync_at))
 
     @admin.display(description=_("last collection status"))
     def last_sync_status_badge(self, obj):
-        label, css = admin_views.status_badge(obj.last_sync_status)
+        label, css = status_badge(obj.last_sync_status)
         return format_html(
             '<span class="{}" data-instance="{}" data-capacity-field="status">{}</span>', css, obj.pk, label
         )
@@ -259,7 +261,7 @@ class InstanceAdmin(SyncPermissionMixin, admin.ModelAdmin):
                     _("%(name)s: connection failed [%(kind)s]: %(error)s")
                     % {
                         "name": instance.name,
-                        "kind": admin_views.error_kind_label(result.error_kind),
+                        "kind": choice_label(ErrorKind.choices, result.error_kind),
                         "error": result.error,
                     },
                     messages.ERROR,

@@ -5,12 +5,11 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from common.filters import BooleanFilter, DateFilter, DateRangeForm, KeyMultipleChoiceFilter
 from instances.choices import DbType
-from instances.filtersets import BooleanFilter, DateFilter, KeyMultipleChoiceFilter
 from instances.models import Instance
 
 from ..choices import AlertKind, AlertStatus
-from ..filtersets import DateRangeForm
 from ..models import Alert, AlertRule
 
 

@@ -8,11 +8,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from common.api.fields import MebibytesField
 from instances.models import Instance
 
 from ..choices import THRESHOLD_FIELD, AlertUnit
 from ..models import Alert, AlertRule, validate_webhook_url
-from .fields import MebibytesField
 
 
 @extend_schema_field(OpenApiTypes.NUMBER)

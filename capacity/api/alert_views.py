@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.viewsets import ModelViewSet, ReadOnlyModelViewSet
 
-from instances.api.views import ANY_ID, AnnotatedWriteMixin
+from common.api.mixins import ANY_ID, AnnotatedWriteMixin
 
 from ..choices import AlertStatus
 from ..models import Alert, AlertRule

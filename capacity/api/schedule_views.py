@@ -12,8 +12,8 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from capacity_site.permissions import CanSyncCapacity
-from capacity_site.renderers import CSVExportMixin
+from common.api.permissions import CanSyncCapacity
+from common.api.renderers import CSVExportMixin
 from instances.models import Instance
 
 from ..models import DatabaseSizeAggregate, MaintenanceRun, PeriodType

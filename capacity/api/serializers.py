@@ -1,10 +1,10 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from common.api.fields import MebibytesField
 from instances.choices import DbType
 
 from ..models import DatabaseSizeStat, InstanceSizeStat
-from .fields import MebibytesField
 
 
 class DatabaseSizeStatSerializer(serializers.ModelSerializer):

@@ -12,8 +12,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
-from capacity_site.permissions import CanSyncCapacity
-from capacity_site.renderers import CSVExportMixin
+from common.api.permissions import CanSyncCapacity
+from common.api.renderers import CSVExportMixin
 from instances.api.queries import with_latest_size
 from instances.choices import DbType
 from instances.models import Instance

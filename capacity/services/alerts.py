@@ -36,11 +36,11 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from common.formatting import human_bytes
 from instances.models import Instance
 from sync_sessions.choices import RecordStatus
 
 from ..choices import KIND_UNIT, AlertKind, AlertStatus
-from ..formatting import human_bytes
 from ..models import Alert, AlertRule, DatabaseSizeStat, InstanceSizeStat
 from .forecast import LineFit, days_until_full
 

@@ -2,7 +2,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from capacity.api.fields import MebibytesField
+from common.api.fields import MebibytesField
 
 from ..models import Credential, Instance
 

@@ -8,8 +8,9 @@ from rest_framework.viewsets import ModelViewSet
 
 from capacity.models import to_mib
 from capacity.services.collect import collect
-from capacity_site.permissions import CanSyncCapacity
-from capacity_site.renderers import CSVExportMixin
+from common.api.mixins import ANY_ID, AnnotatedWriteMixin
+from common.api.permissions import CanSyncCapacity
+from common.api.renderers import CSVExportMixin
 from sync_sessions.choices import RecordStatus
 
 from .. import services
@@ -25,21 +26,6 @@ from .serializers import (
     SyncCapacityFailureSerializer,
     SyncCapacityResultSerializer,
 )
-
-# Any path segment reaches the view, so a malformed id gets DRF's JSON 404 rather than Django's HTML one.
-ANY_ID = "[^/]+"
-
-
-class AnnotatedWriteMixin:
-    """Answer create/update with the object re-read through get_queryset, annotations included."""
-
-    def perform_create(self, serializer):
-        serializer.save()
-        serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
-
-    def perform_update(self, serializer):
-        serializer.save()
-        serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
 
 
 class CredentialViewSet(AnnotatedWriteMixin, ModelViewSet):

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from capacity import admin_views
 from capacity.models import InstanceSizeStat
+from common import formatting
 from instances.models import Instance
 from tests.ui.history import GIB, MIB, DatabasePlan, InstancePlan, write_history
 
@@ -72,19 +73,19 @@ def test_growth_needs_history_that_old():
     rows = {i.name: i for i in admin_views.annotate_instance_capacity(Instance.objects.all())}
     assert rows["young"].growth_7d_bytes is None and rows["young"].growth_30d_bytes is None
     assert rows["old"].growth_30d_bytes > 25 * MIB
-    assert admin_views.signed_bytes(rows["young"].growth_7d_bytes) == "—"
-    assert admin_views.signed_bytes(rows["old"].growth_30d_bytes).startswith("+")
+    assert formatting.signed_bytes(rows["young"].growth_7d_bytes) == "—"
+    assert formatting.signed_bytes(rows["old"].growth_30d_bytes).startswith("+")
     assert young.pk and old.pk
 
 
 def test_human_duration():
-    assert admin_views.human_duration(None) == "—"
-    assert admin_views.human_duration(2.34) == "2.3 s"
-    assert admin_views.human_duration(125) == "2 min 5 s"
-    assert admin_views.human_duration(3 * 3600 + 120) == "3 h 2 min"
+    assert formatting.human_duration(None) == "—"
+    assert formatting.human_duration(2.34) == "2.3 s"
+    assert formatting.human_duration(125) == "2 min 5 s"
+    assert formatting.human_duration(3 * 3600 + 120) == "3 h 2 min"
 
 
 def test_growth_percent_is_relative_to_the_starting_size():
-    assert admin_views.growth_percent(50, 150) == "+50.0%"
-    assert admin_views.growth_percent(-50, 50) == "-50.0%"
-    assert admin_views.growth_percent(None, 10) == ""
+    assert formatting.growth_percent(50, 150) == "+50.0%"
+    assert formatting.growth_percent(-50, 50) == "-50.0%"
+    assert formatting.growth_percent(None, 10) == ""

@@ -4,7 +4,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from capacity.models import to_mib
+from common.formatting import to_mib
 
 
 @extend_schema_field(OpenApiTypes.DOUBLE)
