@@ -10,7 +10,7 @@ urlpatterns = [
     path("", include("instances.api.urls")),
     path("", include("capacity.api.urls")),
     path("", include("sync_sessions.api.urls")),
-    path("", include("capacity.api.alert_urls")),
+    path("", include("alerting.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "instances",
     "capacity",
     "sync_sessions",
+    "alerting",
 ]
 
 MIDDLEWARE = [

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 from capacity.models import DatabaseSizeStat, InstanceSizeStat
 from instances.models import Credential, Instance
 
-API_APPS = ("instances", "capacity", "sync_sessions")
+API_APPS = ("instances", "capacity", "sync_sessions", "alerting")
 STORED_PASSWORD = "Pa55-never-shown-9f3c1e"
 
 

@@ -1,4 +1,4 @@
-"""The one spelling of every enumerated value of capacity alerting."""
+"""The one spelling of every enumerated value of alerting."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _

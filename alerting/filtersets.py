@@ -9,8 +9,8 @@ from common.filters import BooleanFilter, DateFilter, DateRangeForm, KeyMultiple
 from instances.choices import DbType
 from instances.models import Instance
 
-from ..choices import AlertKind, AlertStatus
-from ..models import Alert, AlertRule
+from .choices import AlertKind, AlertStatus
+from .models import Alert, AlertRule
 
 
 def _instance_name_filter(field_name):

@@ -8,10 +8,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from capacity.choices import AlertKind, AlertStatus
-from capacity.models import Alert
-from capacity.services import alerts as alerts_module
-from capacity.services.alerts import evaluate
+from alerting.choices import AlertKind, AlertStatus
+from alerting.models import Alert
+from alerting.services import evaluate, persistence
 from capacity.services.forecast import forecast_instance
 
 from .conftest import END, GiB, MiB, add_collection, add_history
@@ -205,7 +204,7 @@ def test_two_evaluations_racing_for_the_same_alert_leave_one(make_target, make_r
     orders = make_target("orders")
     rule = make_rule("big", AlertKind.TOTAL_SIZE, threshold_bytes=GiB)
     add_collection(orders, END, {"a": 2 * GiB})
-    real_apply = alerts_module._apply
+    real_apply = persistence.apply
     calls = []
 
     def racing(plan):
@@ -222,7 +221,7 @@ def test_two_evaluations_racing_for_the_same_alert_leave_one(make_target, make_r
         calls.append(plan)
         return real_apply(plan)
 
-    monkeypatch.setattr(alerts_module, "_apply", racing)
+    monkeypatch.setattr(persistence, "apply", racing)
     result = evaluate()
     if not connection.features.supports_partial_indexes:
         # MySQL keeps no partial unique index: both inserts land, and the next evaluation keeps the older one.

@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from capacity.services.alerts import evaluate
+from alerting.services import evaluate
 from instances.models import Instance
 
 

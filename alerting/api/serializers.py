@@ -9,10 +9,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from common.api.fields import MebibytesField
+from common.validators import validate_webhook_url
 from instances.models import Instance
 
 from ..choices import THRESHOLD_FIELD, AlertUnit
-from ..models import Alert, AlertRule, validate_webhook_url
+from ..models import Alert, AlertRule
 
 
 @extend_schema_field(OpenApiTypes.NUMBER)
@@ -85,7 +86,7 @@ class AlertRuleSerializer(serializers.ModelSerializer):
         data = super().to_representation(instance)
         # Who may only read rules sees where the webhook goes, not its (often secret-bearing) path.
         request = self.context.get("request")
-        if data.get("webhook_url") and not (request and request.user.has_perm("capacity.change_alertrule")):
+        if data.get("webhook_url") and not (request and request.user.has_perm("alerting.change_alertrule")):
             data["webhook_url"] = instance.redacted_webhook_url
         return data
 

@@ -4,9 +4,9 @@ import logging
 
 import pytest
 
-from capacity.choices import AlertKind, AlertStatus
-from capacity.models import Alert, AlertRule
-from capacity.services import alerts as alerts_module
+from alerting.choices import AlertKind, AlertStatus
+from alerting.models import Alert, AlertRule
+from alerting.services import evaluation
 from capacity.services.collect import collect
 from sync_sessions.choices import RecordStatus, SessionStatus
 
@@ -50,11 +50,11 @@ def test_an_alerting_failure_never_fails_the_collection(sized_engine, make_insta
     def broken(instances=None):
         raise RuntimeError("rules exploded")
 
-    monkeypatch.setattr(alerts_module, "evaluate", broken)
+    monkeypatch.setattr(evaluation, "evaluate", broken)
     orders = make_instance("orders", "mysql")
     AlertRule.objects.create(name="big", kind=AlertKind.TOTAL_SIZE, threshold_bytes=1)
     sized_engine.sizes = {"orders": {"sales": GiB}}
-    with caplog.at_level(logging.ERROR, logger="capacity.services.alerts"):
+    with caplog.at_level(logging.ERROR, logger="alerting.services.evaluation"):
         session = collect([orders])
     assert session.status == SessionStatus.COMPLETED
     assert session.records.get().status == RecordStatus.COMPLETED
@@ -73,7 +73,7 @@ def test_a_collection_queues_webhooks_instead_of_sending_them(sized_engine, make
     collect([orders])
     alert = Alert.objects.get()
     assert [(name, alert_id) for name, alert_id, _payload in queued] == [
-        ("capacity.tasks.deliver_alert_webhook", alert.pk)
+        ("alerting.tasks.deliver_alert_webhook", alert.pk)
     ]
     assert alert.webhook_status is None and alert.webhook_error == ""
 

@@ -8,12 +8,12 @@ from datetime import timedelta
 import pytest
 from django.test import override_settings
 
-from capacity.choices import AlertKind, AlertStatus
-from capacity.models import Alert
-from capacity.services.alerts import (
+from alerting.choices import AlertKind, AlertStatus
+from alerting.models import Alert
+from alerting.services import evaluate
+from alerting.services.webhooks import (
     _WebhookRedirects,
     deliver_webhook,
-    evaluate,
     post_json,
     webhook_payload,
 )
@@ -92,7 +92,7 @@ def test_rules_without_a_webhook_send_nothing(orders, make_rule, django_capture_
     make_rule("loud", AlertKind.TOTAL_SIZE, threshold_bytes=GiB, webhook_url="https://hooks.example.com/x")
     evaluate_and_deliver(django_capture_on_commit_callbacks)
     loud = Alert.objects.get(rule__name="loud")
-    assert queued == [("capacity.tasks.deliver_alert_webhook", loud.pk, webhook_payload(loud))]
+    assert queued == [("alerting.tasks.deliver_alert_webhook", loud.pk, webhook_payload(loud))]
 
 
 def test_webhooks_are_queued_only_after_the_commit(orders, make_rule, django_capture_on_commit_callbacks, monkeypatch):

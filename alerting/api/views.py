@@ -8,9 +8,9 @@ from rest_framework.viewsets import ModelViewSet, ReadOnlyModelViewSet
 from common.api.mixins import ANY_ID, AnnotatedWriteMixin
 
 from ..choices import AlertStatus
+from ..filtersets import AlertFilterSet, AlertRuleFilterSet
 from ..models import Alert, AlertRule
-from .alert_filtersets import AlertFilterSet, AlertRuleFilterSet
-from .alert_serializers import AlertRuleSerializer, AlertSerializer
+from .serializers import AlertRuleSerializer, AlertSerializer
 
 
 @extend_schema_view(

@@ -2,8 +2,8 @@
 
 import pytest
 
-from capacity.choices import AlertKind, AlertStatus
-from capacity.models import Alert, AlertRule
+from alerting.choices import AlertKind, AlertStatus
+from alerting.models import Alert, AlertRule
 from tests.platform import manage
 
 from .conftest import END, GiB, add_collection

@@ -6,10 +6,10 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import Permission
 
-from capacity.api.alert_filtersets import AlertFilterSet, AlertRuleFilterSet
-from capacity.choices import AlertKind, AlertStatus
-from capacity.models import Alert, AlertRule
-from capacity.services.alerts import evaluate
+from alerting.choices import AlertKind, AlertStatus
+from alerting.filtersets import AlertFilterSet, AlertRuleFilterSet
+from alerting.models import Alert, AlertRule
+from alerting.services import evaluate
 from tests.api.conftest import results
 
 from .conftest import END, GiB, MiB, add_collection
@@ -356,7 +356,7 @@ def test_permission_matrix(client_for, fleet, role, method, path, body, expected
 )
 def test_each_action_needs_its_own_permission(client_for, users, fleet, codename, method, path, body, expected):
     user = users["nobody"]
-    user.user_permissions.set(Permission.objects.filter(content_type__app_label="capacity", codename=codename))
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label="alerting", codename=codename))
     kwargs = {"data": body, "format": "json"} if body is not None else {}
     response = getattr(client_for("nobody"), method)(path.format(rule=fleet["total"].pk), **kwargs)
     assert response.status_code == expected, response.content[:300]

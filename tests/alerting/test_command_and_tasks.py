@@ -7,9 +7,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django_q.tasks import async_task, result
 
-from capacity import tasks
-from capacity.choices import AlertKind, AlertStatus
-from capacity.models import Alert
+from alerting import tasks
+from alerting.choices import AlertKind, AlertStatus
+from alerting.models import Alert
 
 from .conftest import END, GiB, add_collection
 
@@ -55,7 +55,7 @@ def test_command_refuses_an_unknown_instance(orders):
 
 
 def test_task_entry_point_runs_through_the_queue(orders):
-    task_id = async_task("capacity.tasks.evaluate_alerts")  # sync mode in tests: run in-process
+    task_id = async_task("alerting.tasks.evaluate_alerts")  # sync mode in tests: run in-process
     outcome = result(task_id)
     alert = Alert.objects.get()
     assert outcome == {"rules": 1, "instances": 2, "fired": [alert.pk], "still_firing": 0, "resolved": []}

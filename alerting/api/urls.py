@@ -2,7 +2,7 @@
 
 from rest_framework.routers import SimpleRouter
 
-from .alert_views import AlertRuleViewSet, AlertViewSet
+from .views import AlertRuleViewSet, AlertViewSet
 
 router = SimpleRouter()
 router.register("alert-rules", AlertRuleViewSet, basename="alert-rule")

@@ -7,7 +7,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from capacity.models import AlertRule
+from alerting.models import AlertRule
 from instances.choices import ErrorKind
 from instances.engines import CollectResult, DatabaseSize, EngineError
 from instances.engines.base import BaseEngine
