@@ -10,6 +10,9 @@ class CapacityConfig(AppConfig):
     def ready(self):
         from common import sqlite  # noqa: F401  (connects its signal receiver)
 
-        from . import schedules  # also registers the cron system check
+        from . import (
+            receivers,  # noqa: F401  (refreshes aggregates when a collection run finishes)
+            schedules,  # also registers the cron system check
+        )
 
         post_migrate.connect(schedules.on_post_migrate, sender=self, dispatch_uid="capacity.ensure_schedules")

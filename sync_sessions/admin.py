@@ -3,7 +3,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from common.admin_columns import size_column
+from common.admin import size_column
 from common.badges import status_badge
 from common.formatting import human_duration
 

@@ -3,7 +3,7 @@
 from django import template
 from django.urls import reverse
 
-from capacity.admin_views import fleet_summary
+from capacity.queries import fleet_summary
 from common.formatting import human_bytes, human_duration, signed_bytes
 
 register = template.Library()

@@ -5,8 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from common.admin import ReadOnlyAdmin, size_column
 from common.formatting import human_bytes
 
-from . import admin_views
-from .models import (
+from ..models import (
     DatabaseInventory,
     DatabaseSizeAggregate,
     DatabaseSizeStat,
@@ -14,6 +13,7 @@ from .models import (
     InstanceSizeStat,
     MaintenanceRun,
 )
+from ..views import dashboard
 
 
 @admin.register(DatabaseSizeStat)
@@ -63,10 +63,10 @@ class InstanceSizeStatAdmin(ReadOnlyAdmin):
         ] + super().get_urls()
 
     def dashboard_view(self, request):
-        return admin_views.dashboard(self, request)
+        return dashboard.dashboard(self, request)
 
     def dashboard_history_view(self, request):
-        return admin_views.dashboard_history(self, request)
+        return dashboard.dashboard_history(self, request)
 
     total_size = size_column("total_size_bytes", _("total size"))
 
