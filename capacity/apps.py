@@ -8,8 +8,11 @@ class CapacityConfig(AppConfig):
     verbose_name = _("Capacity")
 
     def ready(self):
-        from capacity_site import sqlite  # noqa: F401  (connects its signal receiver)
+        from common import sqlite  # noqa: F401  (connects its signal receiver)
 
-        from . import schedules  # also registers the cron system check
+        from . import (
+            receivers,  # noqa: F401  (refreshes aggregates when a collection run finishes)
+            schedules,  # also registers the cron system check
+        )
 
         post_migrate.connect(schedules.on_post_migrate, sender=self, dispatch_uid="capacity.ensure_schedules")

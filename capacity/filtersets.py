@@ -1,29 +1,17 @@
 """One FilterSet per model of the capacity app, shared by the API and any list page."""
 
 import django_filters
-from django import forms
 from django.db.models import F, Window
 from django.db.models.functions import FirstValue, RowNumber
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from common.filters import BooleanFilter, DateFilter, DateRangeForm, KeyMultipleChoiceFilter
 from instances.choices import DbType
-from instances.filtersets import BooleanFilter, DateFilter, KeyMultipleChoiceFilter
 from instances.models import Instance
 
 from .models import DatabaseInventory, DatabaseSizeStat, InstanceSizeStat
-
-
-class DateRangeForm(forms.Form):
-    """Refuses a range whose end comes before its start."""
-
-    def clean(self):
-        cleaned = super().clean()
-        start, end = cleaned.get("start_date"), cleaned.get("end_date")
-        if start and end and start > end:
-            self.add_error("end_date", _("end_date must not be before start_date."))
-        return cleaned
 
 
 def latest_per_database(queryset, *, hide_deleted: bool):

@@ -27,11 +27,11 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.registry import Collector
 
-from instances.api.queries import with_latest_size
 from instances.models import Instance
 from sync_sessions.choices import RecordStatus
 
 from .models import DatabaseSizeStat
+from .queries import with_latest_size
 
 
 class CapacityCollector(Collector):

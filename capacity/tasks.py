@@ -3,7 +3,6 @@
 from sync_sessions.choices import SyncType
 
 from .services.aggregate import run_aggregation
-from .services.alerts import deliver_webhook, evaluate
 from .services.collect import collect, collect_session_by_id, settle_interrupted_sessions
 from .services.retention import run_retention
 
@@ -27,13 +26,3 @@ def scheduled_aggregation() -> dict:
 def scheduled_retention() -> dict:
     """The daily clean-up past CAPACITY_RETENTION_DAYS, creating the coming months' partitions first."""
     return run_retention().as_dict()
-
-
-def evaluate_alerts() -> dict:
-    """Evaluate every active alert rule against the latest collections of the active instances."""
-    return evaluate().as_dict()
-
-
-def deliver_alert_webhook(alert_id: int, payload: dict) -> dict:
-    """POST one alert event to its rule's webhook (queued by the evaluation) and record the outcome."""
-    return deliver_webhook(alert_id, payload)

@@ -4,13 +4,10 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 urlpatterns = [
-    # Before the routers, so no router pattern shadows .../database-sizes/aggregations/.
-    path("", include("capacity.api.schedule_urls")),
-    path("", include("capacity.api.forecast_urls")),
     path("", include("instances.api.urls")),
-    path("", include("capacity.api.urls")),
     path("", include("sync_sessions.api.urls")),
-    path("", include("capacity.api.alert_urls")),
+    path("", include("capacity.api.urls")),
+    path("", include("alerting.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]

@@ -51,7 +51,7 @@ CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
 if SECURE_HSTS_SECONDS < 0:
     raise ImproperlyConfigured(f"SECURE_HSTS_SECONDS must be 0 or more, got {SECURE_HSTS_SECONDS}.")
 
-# Bounds on what an API request may carry (capacity_site.parsers): over them a 413 or 400, never a 500.
+# Bounds on what an API request may carry (common.api.parsers): over them a 413 or 400, never a 500.
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
 API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=32)
 if API_MAX_BODY_BYTES < 1024 or not 2 <= API_MAX_JSON_DEPTH <= 200:
@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "instances",
     "capacity",
     "sync_sessions",
+    "alerting",
 ]
 
 MIDDLEWARE = [
@@ -218,14 +219,14 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     # JSON only, read through a parser that bounds body size and nesting before decoding.
-    "DEFAULT_PARSER_CLASSES": ["capacity_site.parsers.BoundedJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["common.api.parsers.BoundedJSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
-    "DEFAULT_PERMISSION_CLASSES": ["capacity_site.permissions.ModelViewPermissions"],
+    "DEFAULT_PERMISSION_CLASSES": ["common.api.permissions.ModelViewPermissions"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "capacity_site.pagination.StandardPagination",
+    "DEFAULT_PAGINATION_CLASS": "common.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "capacity_site.exceptions.api_exception_handler",
+    "EXCEPTION_HANDLER": "common.api.exceptions.api_exception_handler",
 }
 
 SPECTACULAR_SETTINGS = {
@@ -238,7 +239,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # Authenticated users only, unless API_DOCS_PUBLIC (read on every request).
-    "SERVE_PERMISSIONS": ["capacity_site.permissions.ApiDocsPermission"],
+    "SERVE_PERMISSIONS": ["common.api.permissions.ApiDocsPermission"],
 }
 
 LOGGING = {

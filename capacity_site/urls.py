@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import RedirectView
 
+from alerting.urls import legacy_admin_urlpatterns
 from capacity.metrics import metrics_view
 
 admin.site.site_header = gettext_lazy("Database capacity")
@@ -19,6 +20,7 @@ def api_not_found(request, path=""):
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    *legacy_admin_urlpatterns,
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("metrics", metrics_view, name="metrics"),

@@ -1,18 +1,15 @@
-from django.contrib import admin, messages
-from django.urls import path, reverse
+from django.contrib import admin
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
-from capacity import admin_views
-from capacity.formatting import human_bytes
+from common.badges import status_badge
+from common.field_limits import ADMIN_FIELD_LIMITS
+from common.formatting import local_datetime
 from common.sizefields import ByteSizeFormField
-from instances.field_limits import ADMIN_FIELD_LIMITS
 
 from . import binding
 from .forms import CredentialForm, CredentialTargetForm, InstanceAdminForm
 from .models import Credential, CredentialTarget, Instance
-from .services import test_connection
 
 
 class CredentialTargetInline(admin.TabularInline):
@@ -81,28 +78,22 @@ class LastStatusFilter(admin.SimpleListFilter):
         return queryset
 
 
-class SyncPermissionMixin:
-    def has_sync_capacity_permission(self, request):
-        return request.user.has_perm("instances.sync_capacity")
-
-
 @admin.register(Instance)
-class InstanceAdmin(SyncPermissionMixin, admin.ModelAdmin):
+class InstanceAdmin(admin.ModelAdmin):
+    """The instance as registered: connection, options, limit and the last collection's outcome.
+
+    capacity re-registers a subclass that adds sizes, growth, the capacity page and the buttons."""
+
     form = InstanceAdminForm
     formfield_overrides = ADMIN_FIELD_LIMITS
     list_display = [
         "name",
         "server",
-        "latest_total",
-        "latest_database_count",
-        "growth",
         "last_collection",
     ]
     list_filter = ["db_type", "is_active", LastStatusFilter, "last_sync_error_kind"]
     search_fields = ["name", "host", "description"]
     readonly_fields = [
-        "latest_total",
-        "latest_database_count",
         "last_connected_cell",
         "last_sync_at_cell",
         "last_sync_status_badge",
@@ -116,15 +107,10 @@ class InstanceAdmin(SyncPermissionMixin, admin.ModelAdmin):
         (_("Engine options and capacity"), {"fields": ["options", "capacity_limit_bytes"]}),
         (_("Last collection"), {"fields": readonly_fields}),
     ]
-    actions = ["action_test_connection", "action_sync_capacity"]
     list_select_related = ["credential"]
 
     class Media:
         css = {"all": ["capacity/css/capacity.css"]}
-        js = ["capacity/js/instance_actions.js"]
-
-    def get_queryset(self, request):
-        return admin_views.annotate_instance_capacity(super().get_queryset(request))
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
@@ -153,66 +139,6 @@ class InstanceAdmin(SyncPermissionMixin, admin.ModelAdmin):
         # A new instance has no collection to show yet.
         return fieldsets if obj is not None else fieldsets[:-1]
 
-    def get_list_display(self, request):
-        columns = list(super().get_list_display(request))
-        if request.user.has_perm("instances.sync_capacity"):
-            columns.append("row_actions")
-        return columns
-
-    def get_urls(self):
-        def wrap(view):
-            return self.admin_site.admin_view(view)
-
-        info = self.opts.app_label, self.opts.model_name
-        return [
-            path(
-                "<path:object_id>/capacity/",
-                wrap(self.capacity_view),
-                name="{}_{}_capacity".format(*info),
-            ),
-            path(
-                "<path:object_id>/capacity/history/",
-                wrap(self.capacity_history_view),
-                name="{}_{}_capacity_history".format(*info),
-            ),
-            path(
-                "<path:object_id>/sync-capacity/",
-                wrap(self.sync_capacity_view),
-                name="{}_{}_sync_capacity".format(*info),
-            ),
-            path(
-                "<path:object_id>/test-connection/",
-                wrap(self.test_connection_view),
-                name="{}_{}_test_connection".format(*info),
-            ),
-        ] + super().get_urls()
-
-    def capacity_view(self, request, object_id):
-        return admin_views.instance_capacity(self, request, object_id)
-
-    def capacity_history_view(self, request, object_id):
-        return admin_views.instance_capacity_history(self, request, object_id)
-
-    def sync_capacity_view(self, request, object_id):
-        return admin_views.instance_sync_capacity(self, request, object_id)
-
-    def test_connection_view(self, request, object_id):
-        return admin_views.instance_test_connection(self, request, object_id)
-
-    def changelist_view(self, request, extra_context=None):
-        extra_context = {"capacity_strings": admin_views.action_strings(), **(extra_context or {})}
-        return super().changelist_view(request, extra_context)
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = {
-            "capacity_url": reverse("admin:instances_instance_capacity", args=[object_id]),
-            "capacity_strings": admin_views.action_strings(),
-            "can_sync": request.user.has_perm("instances.sync_capacity"),
-            **(extra_context or {}),
-        }
-        return super().change_view(request, object_id, form_url, extra_context)
-
-    @admin.display(description=_("server"), ordering="db_type")
     def server(self, obj):
         inactive = format_html(' <span class="capacity-tag">{}</span>', _("inactive")) if not obj.is_active else ""
         return format_html(
@@ -229,138 +155,26 @@ class InstanceAdmin(SyncPermissionMixin, admin.ModelAdmin):
             '<span class="{}" data-instance="{}" data-capacity-field="{}">{}</span>', css, obj.pk, field, text
         )
 
-    @admin.display(description=_("latest total"), ordering="latest_total_bytes")
-    def latest_total(self, obj):
-        return format_html(
-            '<a href="{}" title="{}">{}</a>',
-            reverse("admin:instances_instance_capacity", args=[obj.pk]),
-            _("Capacity page"),
-            self._cell(obj, "total", human_bytes(obj.latest_total_bytes)),
-        )
-
-    @admin.display(description=_("databases"), ordering="latest_db_count")
-    def latest_database_count(self, obj):
-        return self._cell(obj, "databases", "—" if obj.latest_db_count is None else obj.latest_db_count)
-
-    @admin.display(description=_("growth 7 d / 30 d"), ordering="growth_30d_bytes")
-    def growth(self, obj):
-        return format_html(
-            '<span class="capacity-muted">{}</span> {}<br><span class="capacity-muted">{}</span> {}',
-            _("7 d"),
-            self._cell(obj, "growth7", admin_views.signed_bytes(obj.growth_7d_bytes)),
-            _("30 d"),
-            self._cell(obj, "growth30", admin_views.signed_bytes(obj.growth_30d_bytes)),
-        )
-
-    @admin.display(description=_("last collection"), ordering="last_sync_at")
     def last_collection(self, obj):
-        label, css = admin_views.status_badge(obj.last_sync_status)
+        label, css = status_badge(obj.last_sync_status)
         title = f"{obj.get_last_sync_error_kind_display()}: {obj.last_sync_error}" if obj.last_sync_error else ""
         return format_html(
             '{}<br><span class="{}" title="{}" data-instance="{}" data-capacity-field="status">{}</span>',
-            self._cell(obj, "last_sync_at", admin_views.local_datetime(obj.last_sync_at)),
+            self._cell(obj, "last_sync_at", local_datetime(obj.last_sync_at)),
             css,
             title,
             obj.pk,
             label,
         )
 
-    @admin.display(description=_("last connected"))
     def last_connected_cell(self, obj):
-        return self._cell(obj, "last_connected", admin_views.local_datetime(obj.last_connected))
+        return self._cell(obj, "last_connected", local_datetime(obj.last_connected))
 
-    @admin.display(description=_("last collection"))
     def last_sync_at_cell(self, obj):
-        return self._cell(obj, "last_sync_at", admin_views.local_datetime(obj.last_sync_at))
+        return self._cell(obj, "last_sync_at", local_datetime(obj.last_sync_at))
 
-    @admin.display(description=_("last collection status"))
     def last_sync_status_badge(self, obj):
-        label, css = admin_views.status_badge(obj.last_sync_status)
+        label, css = status_badge(obj.last_sync_status)
         return format_html(
             '<span class="{}" data-instance="{}" data-capacity-field="status">{}</span>', css, obj.pk, label
         )
-
-    @admin.display(description=_("actions"))
-    def row_actions(self, obj):
-        button = (
-            '<button type="button" class="button" data-capacity-action="{}" data-url="{}" data-instance="{}">'
-            "{}</button>"
-        )
-        return format_html(
-            '<span class="capacity-actions" data-capacity-actions>{}{}'
-            '<span class="capacity-spinner" hidden aria-hidden="true"></span>'
-            '<span class="capacity-result" data-capacity-result role="status" aria-live="polite"></span></span>',
-            format_html(
-                button,
-                "sync",
-                reverse("admin:instances_instance_sync_capacity", args=[obj.pk]),
-                obj.pk,
-                _("Sync capacity"),
-            ),
-            format_html(
-                button,
-                "test",
-                reverse("admin:instances_instance_test_connection", args=[obj.pk]),
-                obj.pk,
-                _("Test connection"),
-            ),
-        )
-
-    @admin.action(description=_("Test connection"), permissions=["sync_capacity"])
-    def action_test_connection(self, request, queryset):
-        for instance in queryset.select_related("credential"):
-            result = test_connection(instance)
-            if result.success:
-                self.message_user(
-                    request,
-                    _("%(name)s: connected in %(ms)d ms (%(version)s).")
-                    % {"name": instance.name, "ms": result.elapsed_ms, "version": result.server_version},
-                    messages.SUCCESS,
-                )
-            else:
-                self.message_user(
-                    request,
-                    _("%(name)s: connection failed [%(kind)s]: %(error)s")
-                    % {
-                        "name": instance.name,
-                        "kind": admin_views.error_kind_label(result.error_kind),
-                        "error": result.error,
-                    },
-                    messages.ERROR,
-                )
-
-    @admin.action(description=_("Sync capacity"), permissions=["sync_capacity"])
-    def action_sync_capacity(self, request, queryset):
-        from capacity.services.collect import collect
-        from sync_sessions.choices import RecordStatus, SyncType
-
-        session = collect(list(queryset), sync_type=SyncType.MANUAL, created_by=request.user)
-        for record in session.records.order_by("instance_name"):
-            if record.status == RecordStatus.COMPLETED:
-                self.message_user(
-                    request,
-                    ngettext(
-                        "%(name)s: %(n)d database, %(size)s.",
-                        "%(name)s: %(n)d databases, %(size)s.",
-                        record.databases_count,
-                    )
-                    % {
-                        "name": record.instance_name,
-                        "n": record.databases_count,
-                        "size": human_bytes(record.total_size_bytes),
-                    },
-                    messages.SUCCESS,
-                )
-            elif record.status == RecordStatus.SKIPPED:
-                self.message_user(request, f"{record.instance_name}: {record.error}", messages.WARNING)
-            else:
-                self.message_user(
-                    request,
-                    _("%(name)s: collection failed [%(kind)s]: %(error)s")
-                    % {
-                        "name": record.instance_name,
-                        "kind": record.get_error_kind_display() or "—",
-                        "error": record.error,
-                    },
-                    messages.ERROR,
-                )

@@ -7,6 +7,8 @@ bash scripts/bootstrap.sh requirements-dev.txt
 bash scripts/services.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+# The apps import one way only (ARCHITECTURE.md).
+.venv/bin/lint-imports
 # Migrations are committed: a model change without its migration fails here.
 DEBUG=1 .venv/bin/python manage.py makemigrations --check --dry-run >/dev/null
 

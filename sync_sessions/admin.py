@@ -3,8 +3,9 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from capacity.admin_columns import size_column
-from capacity.admin_views import human_duration, status_badge
+from common.admin import size_column
+from common.badges import status_badge
+from common.formatting import human_duration
 
 from .models import SyncInstanceRecord, SyncSession
 

@@ -6,9 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from capacity.filtersets import DateRangeForm
+from common.filters import DateFilter, DateRangeForm, KeyMultipleChoiceFilter
 from instances.choices import ErrorKind
-from instances.filtersets import DateFilter, KeyMultipleChoiceFilter
 from instances.models import Instance
 
 from .choices import RecordStatus, SessionStatus, SyncCategory, SyncType

@@ -3,8 +3,9 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from common.api.fields import MebibytesField
+
 from ..services.forecast import DEFAULT_DAYS, MAX_DAYS, MIN_DAYS
-from .fields import MebibytesField
 
 
 class ForecastQuerySerializer(serializers.Serializer):

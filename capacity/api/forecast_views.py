@@ -8,7 +8,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from capacity_site.renderers import CSVExportMixin
+from common.api.renderers import CSVExportMixin
 from instances.models import Instance
 
 from ..models import DatabaseSizeStat

@@ -3,8 +3,9 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from common.api.fields import MebibytesField
+
 from ..models import DatabaseSizeAggregate, PeriodType
-from .fields import MebibytesField
 
 
 class DatabaseSizeAggregateSerializer(serializers.ModelSerializer):

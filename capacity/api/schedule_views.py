@@ -2,7 +2,6 @@
 
 import logging
 
-from django.db import DatabaseError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
@@ -12,12 +11,11 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from capacity_site.permissions import CanSyncCapacity
-from capacity_site.renderers import CSVExportMixin
+from common.api.permissions import CanSyncCapacity
+from common.api.renderers import CSVExportMixin
 from instances.models import Instance
 
 from ..models import DatabaseSizeAggregate, MaintenanceRun, PeriodType
-from ..services.aggregate import refresh_instance
 from ..services.retention import run_retention
 from ..services.status import capacity_status
 from .schedule_serializers import (
@@ -44,7 +42,8 @@ class DatabaseSizeAggregationView(CSVExportMixin, ListAPIView):
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         # Looked up only after the permission check, so ids do not leak to those who may not read.
-        self.instance = Instance.objects.filter(pk=kwargs["pk"]).first()
+        pk = kwargs["pk"]
+        self.instance = Instance.objects.filter(pk=pk).first() if str(pk).isdigit() else None
         if self.instance is None:
             raise NotFound(_("No instance with id %(id)s.") % {"id": kwargs["pk"]})
         query = AggregationQuerySerializer(data=request.query_params)
@@ -68,7 +67,7 @@ class DatabaseSizeAggregationView(CSVExportMixin, ListAPIView):
         summary=gettext_lazy("Weekly, monthly or quarterly aggregates of an instance's databases"),
         description=gettext_lazy(
             "Weeks are ISO weeks (Monday to Sunday). The current period is included while it runs "
-            "(is_current true) and is recomputed as new collections arrive. growth_rate is in percent of the "
+            "(is_current true) and is recomputed after each collection. growth_rate is in percent of the "
             "period's first size, null when that was zero."
         ),
         parameters=[
@@ -81,12 +80,6 @@ class DatabaseSizeAggregationView(CSVExportMixin, ListAPIView):
         ],
     )
     def get(self, request, *args, **kwargs):
-        try:
-            refresh_instance(self.instance)
-        except DatabaseError:
-            # A busy database (SQLite allows one writer) delays the catch-up to the next request
-            # or the nightly job; the aggregates stored so far are still worth answering with.
-            logger.warning("catching up the aggregates of %s failed", self.instance.name, exc_info=True)
         return super().get(request, *args, **kwargs)
 
 

@@ -1,10 +1,11 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from common.api.fields import MebibytesField
+from instances.api.serializers import InstanceSerializer as BaseInstanceSerializer
 from instances.choices import DbType
 
 from ..models import DatabaseSizeStat, InstanceSizeStat
-from .fields import MebibytesField
 
 
 class DatabaseSizeStatSerializer(serializers.ModelSerializer):
@@ -114,3 +115,59 @@ class CapacityStatsSerializer(serializers.Serializer):
 class CollectStartedSerializer(serializers.Serializer):
     session_id = serializers.UUIDField()
     total_instances = serializers.IntegerField()
+
+
+class InstanceSerializer(BaseInstanceSerializer):
+    """An instance with its latest collected total (annotated by the viewset, never one query per row)."""
+
+    latest_total_size_bytes = serializers.IntegerField(read_only=True, allow_null=True)
+    latest_total_size_mb = MebibytesField(source="latest_total_size_bytes", allow_null=True)
+    latest_database_count = serializers.IntegerField(read_only=True, allow_null=True)
+    latest_collected_date = serializers.DateField(read_only=True, allow_null=True)
+
+    class Meta(BaseInstanceSerializer.Meta):
+        fields = [
+            *BaseInstanceSerializer.Meta.fields[: BaseInstanceSerializer.Meta.fields.index("last_connected")],
+            "latest_total_size_bytes",
+            "latest_total_size_mb",
+            "latest_database_count",
+            "latest_collected_date",
+            *BaseInstanceSerializer.Meta.fields[BaseInstanceSerializer.Meta.fields.index("last_connected") :],
+        ]
+
+
+class InstanceTotalSizeSerializer(serializers.Serializer):
+    """One instance's latest collected total."""
+
+    instance_id = serializers.IntegerField(source="pk")
+    instance_name = serializers.CharField(source="name")
+    db_type = serializers.CharField()
+    is_active = serializers.BooleanField()
+    total_size_bytes = serializers.IntegerField(source="latest_total_size_bytes", allow_null=True)
+    total_size_mb = MebibytesField(source="latest_total_size_bytes", allow_null=True)
+    database_count = serializers.IntegerField(source="latest_database_count", allow_null=True)
+    collected_date = serializers.DateField(source="latest_collected_date", allow_null=True)
+
+
+class ConnectionTestSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    server_version = serializers.CharField(allow_blank=True)
+    error = serializers.CharField(allow_blank=True)
+    error_kind = serializers.CharField(allow_blank=True)
+    elapsed_ms = serializers.IntegerField()
+
+
+class SyncCapacityResultSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    session_id = serializers.UUIDField()
+    databases_count = serializers.IntegerField()
+    saved_count = serializers.IntegerField()
+    total_size_bytes = serializers.IntegerField()
+    total_size_mb = MebibytesField(source="total_size_bytes")
+
+
+class SyncCapacityFailureSerializer(serializers.Serializer):
+    success = serializers.BooleanField(default=False)
+    error = serializers.CharField()
+    error_kind = serializers.CharField(required=False, allow_blank=True)
+    session_id = serializers.UUIDField(required=False, allow_null=True)

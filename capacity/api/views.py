@@ -12,9 +12,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
-from capacity_site.permissions import CanSyncCapacity
-from capacity_site.renderers import CSVExportMixin
-from instances.api.queries import with_latest_size
+from common.api.permissions import CanSyncCapacity
+from common.api.renderers import CSVExportMixin
 from instances.choices import DbType
 from instances.models import Instance
 from sync_sessions.choices import SyncType
@@ -22,6 +21,7 @@ from sync_sessions.models import SyncSession
 
 from ..filtersets import InstanceDatabaseSizeStatFilterSet, InstanceSizeStatFilterSet
 from ..models import DatabaseSizeStat, InstanceSizeStat
+from ..queries import with_latest_size
 from ..services.collect import create_session
 from .serializers import (
     CapacityStatsSerializer,

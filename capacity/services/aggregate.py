@@ -20,11 +20,13 @@ from datetime import date, datetime, timedelta
 from functools import reduce
 from operator import or_
 
-from django.db import connections, router, transaction
+from django.db import router, transaction
 from django.db.models import Avg, Count, F, Max, Min, Q
 from django.db.models.expressions import Window
 from django.db.models.functions import FirstValue, TruncMonth, TruncQuarter, TruncWeek
 from django.utils import timezone
+
+from common.db import upsert
 
 from ..models import (
     DatabaseSizeAggregate,
@@ -138,8 +140,6 @@ def _as_date(value) -> date:
 
 
 def _upsert(source: _Source, objects: list) -> None:
-    if not objects:
-        return
     model = source.aggregate
     unique = source.upsert_unique_fields()
     update = [
@@ -147,16 +147,7 @@ def _upsert(source: _Source, objects: list) -> None:
         for f in model._meta.concrete_fields
         if not f.primary_key and f.attname not in unique and f.name not in unique
     ]
-    db = router.db_for_write(model)
-    # MySQL's upsert has no conflict target: it uses the unique key it hits.
-    target = unique if connections[db].features.supports_update_conflicts_with_target else None
-    for start in range(0, len(objects), WRITE_BATCH):
-        model.objects.bulk_create(
-            objects[start : start + WRITE_BATCH],
-            update_conflicts=True,
-            unique_fields=target,
-            update_fields=update,
-        )
+    upsert(model, objects, unique, update, batch_size=WRITE_BATCH)
 
 
 def _affected(source: _Source, period_type: str, changed) -> dict[int, set[date]]:

@@ -30,7 +30,7 @@ from sync_sessions.choices import RecordStatus, SessionStatus, SyncType
 from sync_sessions.models import SyncInstanceRecord, SyncSession
 
 from ..models import DatabaseInventory, DatabaseSizeStat, InstanceSizeStat
-from .alerts import evaluate_after_collection
+from ..signals import collection_finished
 
 logger = logging.getLogger(__name__)
 
@@ -452,7 +452,7 @@ def run_session(
     close_old_connections()
     session.refresh_from_db()
     session = finalize_session(session)
-    evaluate_after_collection(session)  # logs its own failures: alerting never fails a collection
+    collection_finished.send(sender=None, session=session)  # receivers must not fail a collection
     return session
 
 

@@ -3,8 +3,8 @@
 from django import template
 from django.urls import reverse
 
-from capacity.admin_views import fleet_summary, human_duration, signed_bytes
-from capacity.formatting import human_bytes
+from capacity.queries import fleet_summary
+from common.formatting import human_bytes, human_duration, signed_bytes
 
 register = template.Library()
 

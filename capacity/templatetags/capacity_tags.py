@@ -1,6 +1,6 @@
 from django import template
 
-from capacity.formatting import human_bytes
+from common.formatting import human_bytes
 
 register = template.Library()
 

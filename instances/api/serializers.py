@@ -2,9 +2,9 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, serializers
 
-from capacity.api.fields import MebibytesField
+from common.api.fields import MebibytesField
+from common.field_limits import DESCRIPTION_LIMIT, FIELD_LIMITS
 from common.sizefields import ByteSizeField
-from instances.field_limits import DESCRIPTION_LIMIT, FIELD_LIMITS
 
 from .. import binding
 from ..models import Credential, Instance
@@ -56,7 +56,7 @@ class CredentialSerializer(serializers.ModelSerializer):
 
 
 class InstanceSerializer(serializers.ModelSerializer):
-    """An instance with its latest collected total (annotated by the viewset, never one query per row)."""
+    """An instance as registered; capacity's API adds its latest collected total."""
 
     credential = serializers.PrimaryKeyRelatedField(
         queryset=Credential.objects.all(),
@@ -79,10 +79,6 @@ class InstanceSerializer(serializers.ModelSerializer):
         ),
     )
     capacity_limit_mb = MebibytesField(source="capacity_limit_bytes", allow_null=True)
-    latest_total_size_bytes = serializers.IntegerField(read_only=True, allow_null=True)
-    latest_total_size_mb = MebibytesField(source="latest_total_size_bytes", allow_null=True)
-    latest_database_count = serializers.IntegerField(read_only=True, allow_null=True)
-    latest_collected_date = serializers.DateField(read_only=True, allow_null=True)
     # A plain string in the schema: the record's `error_kind` already names this choice set there.
     last_sync_error_kind = serializers.CharField(
         read_only=True,
@@ -105,10 +101,6 @@ class InstanceSerializer(serializers.ModelSerializer):
             "description",
             "capacity_limit_bytes",
             "capacity_limit_mb",
-            "latest_total_size_bytes",
-            "latest_total_size_mb",
-            "latest_database_count",
-            "latest_collected_date",
             "last_connected",
             "last_sync_at",
             "last_sync_status",
@@ -161,40 +153,3 @@ class InstanceSerializer(serializers.ModelSerializer):
         if self.instance is None:
             return {}
         return {field: getattr(self.instance, field) for field in ("name", "db_type", "host", "port", "options")}
-
-
-class InstanceTotalSizeSerializer(serializers.Serializer):
-    """One instance's latest collected total."""
-
-    instance_id = serializers.IntegerField(source="pk")
-    instance_name = serializers.CharField(source="name")
-    db_type = serializers.CharField()
-    is_active = serializers.BooleanField()
-    total_size_bytes = serializers.IntegerField(source="latest_total_size_bytes", allow_null=True)
-    total_size_mb = MebibytesField(source="latest_total_size_bytes", allow_null=True)
-    database_count = serializers.IntegerField(source="latest_database_count", allow_null=True)
-    collected_date = serializers.DateField(source="latest_collected_date", allow_null=True)
-
-
-class ConnectionTestSerializer(serializers.Serializer):
-    success = serializers.BooleanField()
-    server_version = serializers.CharField(allow_blank=True)
-    error = serializers.CharField(allow_blank=True)
-    error_kind = serializers.CharField(allow_blank=True)
-    elapsed_ms = serializers.IntegerField()
-
-
-class SyncCapacityResultSerializer(serializers.Serializer):
-    success = serializers.BooleanField()
-    session_id = serializers.UUIDField()
-    databases_count = serializers.IntegerField()
-    saved_count = serializers.IntegerField()
-    total_size_bytes = serializers.IntegerField()
-    total_size_mb = MebibytesField(source="total_size_bytes")
-
-
-class SyncCapacityFailureSerializer(serializers.Serializer):
-    success = serializers.BooleanField(default=False)
-    error = serializers.CharField()
-    error_kind = serializers.CharField(required=False, allow_blank=True)
-    session_id = serializers.UUIDField(required=False, allow_null=True)

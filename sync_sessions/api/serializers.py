@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from capacity.api.fields import MebibytesField
+from common.api.fields import MebibytesField
 
 from ..models import SyncInstanceRecord, SyncSession
 

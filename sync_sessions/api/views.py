@@ -2,7 +2,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework.viewsets import ReadOnlyModelViewSet
 
-from instances.api.views import ANY_ID
+from common.api.mixins import ANY_ID
 
 from ..filtersets import SyncSessionFilterSet
 from ..models import SyncSession

@@ -1,16 +1,17 @@
 """Users, clients and data shared by the API tests (the NetBox way: a test declares data, the base does the rest)."""
 
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.utils import timezone
 from rest_framework.test import APIClient
 
-from capacity.models import DatabaseSizeStat, InstanceSizeStat
+from capacity.models import InstanceSizeStat
+from capacity.services.aggregate import refresh_instance
 from instances.models import Credential, Instance
+from tests.factories import at, record_collection
 
-API_APPS = ("instances", "capacity", "sync_sessions")
+API_APPS = ("instances", "capacity", "sync_sessions", "alerting")
 STORED_PASSWORD = "Pa55-never-shown-9f3c1e"
 
 
@@ -89,43 +90,10 @@ def make_target(db, credential):
 
 
 def add_collection(instance, day: date, sizes: dict[str, int], deleted: dict[str, int] | None = None):
-    """Write one day's collection of an instance as the collection service would."""
-    collected_at = timezone.make_aware(timezone.datetime.combine(day, timezone.datetime.min.time())) + timedelta(
-        hours=3
-    )
-    rows = [
-        DatabaseSizeStat(
-            instance=instance,
-            database_name=name,
-            size_bytes=size,
-            data_size_bytes=size - size // 4,
-            index_size_bytes=size // 4,
-            collected_date=day,
-            collected_at=collected_at,
-        )
-        for name, size in sizes.items()
-    ]
-    rows += [
-        DatabaseSizeStat(
-            instance=instance,
-            database_name=name,
-            size_bytes=size,
-            data_size_bytes=size,
-            collected_date=day,
-            collected_at=collected_at,
-            is_deleted=True,
-            deleted_at=collected_at,
-        )
-        for name, size in (deleted or {}).items()
-    ]
-    DatabaseSizeStat.objects.bulk_create(rows)
-    return InstanceSizeStat.objects.create(
-        instance=instance,
-        total_size_bytes=sum(sizes.values()),
-        database_count=len(sizes),
-        collected_date=day,
-        collected_at=collected_at,
-    )
+    """One day's collection of an instance, written by the collection service (tests/factories.py)."""
+    record_collection(instance, at(day), sizes, vanished=deleted or {})
+    refresh_instance(instance)
+    return InstanceSizeStat.objects.get(instance=instance, collected_date=day)
 
 
 def results(response):

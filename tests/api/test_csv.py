@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from capacity_site.renderers import CSVExportMixin
+from common.api.renderers import CSVExportMixin
 
 from .conftest import add_collection
 
@@ -298,7 +298,7 @@ def test_schema_offers_csv_on_the_history_endpoints(admin_client):
 
 
 def test_renderer_on_its_own():
-    from capacity_site.renderers import CSVRenderer
+    from common.api.renderers import CSVRenderer
 
     renderer = CSVRenderer()
     paginated = {"count": 2, "next": None, "previous": None, "results": [{"a": 1, "b": None}, {"a": 2, "c": True}]}

@@ -4,8 +4,8 @@ import re
 
 import pytest
 
-from capacity.formatting import human_bytes
 from capacity.models import DatabaseSizeStat
+from common.formatting import human_bytes
 from tests.ui.history import write_fleet
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -186,16 +186,10 @@ def test_noisy_history_matches_a_reference_least_squares_fit(make_target):
 def test_dropped_databases_and_deleted_rows_are_left_out(make_target):
     inst = make_target("orders")
     add_history(inst, END, 30, {"sales": growing(100, 1), "old": lambda i: 10 * MiB if i < 28 else None})
-    # The collection marks a vanished database's row deleted on the day it vanished.
-    DatabaseSizeStat.objects.create(
-        instance=inst,
-        database_name="old",
-        size_bytes=10 * MiB,
-        data_size_bytes=10 * MiB,
-        collected_date=END - timedelta(days=1),
-        collected_at=DatabaseSizeStat.objects.filter(instance=inst).first().collected_at,
-        is_deleted=True,
-    )
+    # The collection marked "old" deleted on the day it vanished.
+    assert DatabaseSizeStat.objects.get(
+        instance=inst, database_name="old", collected_date=END - timedelta(days=1)
+    ).is_deleted
     assert list(by_name(forecast_instance(inst))) == ["sales"]
 
 

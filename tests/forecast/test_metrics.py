@@ -22,16 +22,21 @@ GiB = 1024 * MiB
 @pytest.fixture
 def fleet(make_target):
     """Two collected instances on different days, one that failed last, one never collected, one inactive."""
-    maria = make_target("maria1", last_sync_at=SYNCED, last_sync_status="completed")
+    maria = make_target("maria1")
     add_collection(maria, date(2025, 3, 2), {"sales": 100 * MiB, "old": 10 * MiB, "gone_before": 1})
     add_collection(maria, date(2025, 3, 3), {"sales": 130 * MiB, "订单": 2 * MiB}, deleted={"old": 10 * MiB})
-    pg = make_target(
-        "pg1", db_type="postgresql", last_sync_at=FAILED, last_sync_status="failed", capacity_limit_bytes=GiB
-    )
+    pg = make_target("pg1", db_type="postgresql", capacity_limit_bytes=GiB)
     add_collection(pg, date(2025, 3, 1), {"app": 7 * MiB, "postgres": 8 * MiB})
     make_target("new-one", db_type="oracle", options={"service_name": "X"})
-    retired = make_target("retired", is_active=False, last_sync_at=SYNCED, last_sync_status="completed")
+    retired = make_target("retired", is_active=False)
     add_collection(retired, date(2025, 3, 3), {"legacy": 5 * MiB})
+    # The last runs' outcomes, as they were after the history above (pg's last run failed).
+    for instance, when, status in (
+        (maria, SYNCED, "completed"),
+        (pg, FAILED, "failed"),
+        (retired, SYNCED, "completed"),
+    ):
+        type(instance).objects.filter(pk=instance.pk).update(last_sync_at=when, last_sync_status=status)
     return {"maria": maria, "pg": pg, "retired": retired}
 
 

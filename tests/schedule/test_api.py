@@ -11,10 +11,12 @@ from django_q.models import Schedule
 from capacity import schedules
 from capacity.models import DatabaseSizeAggregate, DatabaseSizeStat, MaintenanceJob, MaintenanceRun
 from capacity.services.aggregate import run_aggregation
-from sync_sessions.choices import SessionStatus, SyncType
+from capacity.signals import collection_finished
+from sync_sessions.choices import RecordStatus, SessionStatus, SyncType
 from sync_sessions.models import SyncSession
+from tests.factories import record_collection, record_history
 
-from .helpers import make_rows, size_of
+from .helpers import days, make_rows, size_of, stamp
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +28,13 @@ def url(instance_id):
 @pytest.fixture
 def instance(make_instance):
     inst = make_instance("api-agg", "postgresql")
-    make_rows(inst, ["orders", "billing"], date(2025, 1, 1), date(2025, 4, 30))
+    record_history(
+        inst,
+        [
+            (stamp(day), {name: size_of(name, day) for name in ("orders", "billing")})
+            for day in days(date(2025, 1, 1), date(2025, 4, 30))
+        ],
+    )
     return inst
 
 
@@ -99,12 +107,17 @@ def test_unknown_instance_is_404_and_permissions_apply(api, instance):
     assert api("nobody").get(url(999999)).status_code == 403  # ids do not leak
 
 
-def test_endpoint_catches_up_with_a_fresh_collection(api, instance):
+def test_a_get_never_writes_and_a_finished_run_brings_the_aggregates_up_to_date(api, instance):
     client = api("viewer")
-    assert client.get(url(instance.pk)).json()["count"] == 8
     today = timezone.localdate()
-    make_rows(instance, ["orders"], today, today, collected_at=timezone.now())
-    type(instance).objects.filter(pk=instance.pk).update(last_connected=timezone.now())
+    record_collection(instance, timezone.now(), {"orders": 5_000_000})  # saved; its run has not finished yet
+    stored = sorted(DatabaseSizeAggregate.objects.values_list("pk", "computed_at"))
+    assert client.get(url(instance.pk), {"start_date": today.isoformat()}).json()["results"] == []
+    assert sorted(DatabaseSizeAggregate.objects.values_list("pk", "computed_at")) == stored  # the GET wrote nothing
+
+    session = SyncSession.objects.create(sync_type=SyncType.MANUAL, status=SessionStatus.COMPLETED)
+    session.records.create(instance=instance, instance_name=instance.name, status=RecordStatus.COMPLETED)
+    collection_finished.send(sender=None, session=session)
     body = client.get(url(instance.pk), {"start_date": today.isoformat()}).json()
     assert [(r["database_name"], r["sample_count"], r["is_current"]) for r in body["results"]] == [("orders", 1, True)]
 
@@ -192,17 +205,17 @@ def test_schema_lists_the_endpoints(api):
     assert "post" in schema["paths"]["/api/capacity/partitions/cleanup/"]
 
 
-def test_a_failed_catch_up_still_answers_with_the_stored_aggregates(api, instance, monkeypatch):
+def test_a_failed_catch_up_fails_no_collection_and_keeps_the_stored_aggregates(api, instance, monkeypatch):
     from django.db import OperationalError
 
-    from capacity.api import schedule_views
-
-    client = api("viewer")
-    assert client.get(url(instance.pk)).json()["count"] == 8
+    from capacity import receivers
 
     def locked(_instance):
         raise OperationalError("database is locked")
 
-    monkeypatch.setattr(schedule_views, "refresh_instance", locked)
-    response = client.get(url(instance.pk))
+    monkeypatch.setattr(receivers, "refresh_instance", locked)
+    session = SyncSession.objects.create(sync_type=SyncType.MANUAL, status=SessionStatus.COMPLETED)
+    session.records.create(instance=instance, instance_name=instance.name, status=RecordStatus.COMPLETED)
+    collection_finished.send(sender=None, session=session)  # logged, not raised
+    response = api("viewer").get(url(instance.pk))
     assert response.status_code == 200 and response.json()["count"] == 8

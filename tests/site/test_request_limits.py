@@ -65,7 +65,7 @@ def test_brackets_inside_strings_do_not_count(admin_api):
 
 
 def test_depth_scan_reads_escapes_and_strings():
-    from capacity_site.parsers import exceeds_depth
+    from common.api.parsers import exceeds_depth
 
     text = '{"a": "[[[[[[", "b": [1, {"c": "\\"[[[["}]}'
     assert not exceeds_depth(text, 3) and exceeds_depth(text, 2)
@@ -101,7 +101,7 @@ def test_a_body_that_lies_about_its_length_is_cut_at_the_limit(settings):
     """The stream is read up to the limit + 1 byte, whatever Content-Length says."""
     import io
 
-    from capacity_site.parsers import BoundedJSONParser, RequestBodyTooLarge
+    from common.api.parsers import BoundedJSONParser, RequestBodyTooLarge
 
     settings.API_MAX_BODY_BYTES = 2048
 

@@ -10,7 +10,7 @@ def test_root_sends_to_the_admin(client):
 
 
 def test_human_bytes_rounds_in_binary_units():
-    from capacity.formatting import human_bytes
+    from common.formatting import human_bytes
 
     assert human_bytes(None) == "—"
     assert human_bytes(1023) == "1023 B"

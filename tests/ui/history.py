@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 from django.utils import timezone
 
 from capacity.models import DatabaseInventory, DatabaseSizeStat, InstanceSizeStat
+from capacity.services.aggregate import refresh_instance
 from instances.models import Credential, Instance
 from sync_sessions.choices import RecordStatus, SessionStatus, SyncType
 from sync_sessions.models import SyncInstanceRecord, SyncSession
@@ -126,6 +127,8 @@ def write_history(plan: InstancePlan, today: date | None = None, seed: int = 7) 
     DatabaseSizeStat.objects.bulk_create(stats, batch_size=500)
     InstanceSizeStat.objects.bulk_create(totals, batch_size=500)
     DatabaseInventory.objects.bulk_create(inventory)
+    # As after a finished run (capacity.receivers): pages only read the aggregates.
+    refresh_instance(Instance.objects.get(pk=instance.pk))
     if plan.failing:
         Instance.objects.filter(pk=instance.pk).update(
             last_sync_at=_at(today),

@@ -4,8 +4,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from capacity.formatting import human_bytes
 from capacity.models import DatabaseSizeStat, InstanceSizeStat
+from common.formatting import human_bytes
 from sync_sessions.models import SyncSession
 
 

@@ -8,8 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from capacity.formatting import human_bytes
 from capacity.models import DatabaseInventory, InstanceSizeStat
+from common.formatting import human_bytes
 from tests.ui.history import DatabasePlan, InstancePlan, write_history
 
 pytestmark = pytest.mark.django_db

@@ -5,8 +5,9 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
-from capacity import admin_views
+from capacity import charts, queries
 from capacity.models import InstanceSizeStat
+from common import formatting
 from instances.models import Instance
 from tests.ui.history import GIB, MIB, DatabasePlan, InstancePlan, write_history
 
@@ -16,11 +17,11 @@ from tests.ui.history import GIB, MIB, DatabasePlan, InstancePlan, write_history
     [([0, 10], "B"), ([1023], "B"), ([1024], "KiB"), ([5 * MIB, 2], "MiB"), ([3 * GIB, None], "GiB"), ([], "B")],
 )
 def test_chart_unit(values, unit):
-    assert admin_views.chart_unit(values)[1] == unit
+    assert charts.chart_unit(values)[1] == unit
 
 
 def test_chart_payload_scales_to_one_unit_and_keeps_exact_text():
-    payload = admin_views.chart_payload(["a", "b", "c"], [("Total", [GIB, None, 3 * GIB // 2])], period="day")
+    payload = charts.chart_payload(["a", "b", "c"], [("Total", [GIB, None, 3 * GIB // 2])], period="day")
     assert payload["unit"] == "GiB"
     assert payload["datasets"][0]["values"] == [1.0, None, 1.5]
     assert payload["datasets"][0]["human"] == ["1.00 GiB", "—", "1.50 GiB"]
@@ -30,13 +31,13 @@ def test_chart_payload_scales_to_one_unit_and_keeps_exact_text():
 def test_average_by_period():
     monday = date(2025, 3, 3)
     points = [(monday + timedelta(days=n), 100 + n) for n in range(10)]
-    weekly = admin_views.average_by_period(points, "week")
+    weekly = queries.average_by_period(points, "week")
     assert weekly == [(monday, 103), (monday + timedelta(days=7), 108)]
-    monthly = admin_views.average_by_period(
+    monthly = queries.average_by_period(
         [(date(2025, 1, 31), 10), (date(2025, 2, 1), 20), (date(2025, 2, 2), 40)], "month"
     )
     assert monthly == [(date(2025, 1, 1), 10), (date(2025, 2, 1), 30)]
-    assert admin_views.average_by_period(points, "day") == points
+    assert queries.average_by_period(points, "day") == points
 
 
 @pytest.mark.django_db
@@ -57,11 +58,11 @@ def test_fleet_curve_carries_a_missed_night_but_drops_a_silent_instance():
                 InstanceSizeStat(instance=b, total_size_bytes=50, database_count=1, collected_date=day, collected_at=at)
             )
     InstanceSizeStat.objects.bulk_create(rows)
-    points = dict(admin_views.fleet_series("all", "day"))
+    points = dict(queries.fleet_series("all", "day"))
     assert points[today - timedelta(days=20)] == 150  # missed night carried
     assert points[today - timedelta(days=12)] == 150
-    assert points[today - timedelta(days=12 - admin_views.FLEET_CARRY_DAYS)] == 150
-    assert points[today - timedelta(days=12 - admin_views.FLEET_CARRY_DAYS - 1)] == 100  # b dropped out
+    assert points[today - timedelta(days=12 - queries.FLEET_CARRY_DAYS)] == 150
+    assert points[today - timedelta(days=12 - queries.FLEET_CARRY_DAYS - 1)] == 100  # b dropped out
     assert points[today] == 100
 
 
@@ -69,22 +70,22 @@ def test_fleet_curve_carries_a_missed_night_but_drops_a_silent_instance():
 def test_growth_needs_history_that_old():
     young = write_history(InstancePlan("young", "mysql", [DatabasePlan("x", GIB, MIB)], days=5))
     old = write_history(InstancePlan("old", "mysql", [DatabasePlan("x", GIB, MIB)], days=40))
-    rows = {i.name: i for i in admin_views.annotate_instance_capacity(Instance.objects.all())}
+    rows = {i.name: i for i in queries.annotate_instance_capacity(Instance.objects.all())}
     assert rows["young"].growth_7d_bytes is None and rows["young"].growth_30d_bytes is None
     assert rows["old"].growth_30d_bytes > 25 * MIB
-    assert admin_views.signed_bytes(rows["young"].growth_7d_bytes) == "—"
-    assert admin_views.signed_bytes(rows["old"].growth_30d_bytes).startswith("+")
+    assert formatting.signed_bytes(rows["young"].growth_7d_bytes) == "—"
+    assert formatting.signed_bytes(rows["old"].growth_30d_bytes).startswith("+")
     assert young.pk and old.pk
 
 
 def test_human_duration():
-    assert admin_views.human_duration(None) == "—"
-    assert admin_views.human_duration(2.34) == "2.3 s"
-    assert admin_views.human_duration(125) == "2 min 5 s"
-    assert admin_views.human_duration(3 * 3600 + 120) == "3 h 2 min"
+    assert formatting.human_duration(None) == "—"
+    assert formatting.human_duration(2.34) == "2.3 s"
+    assert formatting.human_duration(125) == "2 min 5 s"
+    assert formatting.human_duration(3 * 3600 + 120) == "3 h 2 min"
 
 
 def test_growth_percent_is_relative_to_the_starting_size():
-    assert admin_views.growth_percent(50, 150) == "+50.0%"
-    assert admin_views.growth_percent(-50, 50) == "-50.0%"
-    assert admin_views.growth_percent(None, 10) == ""
+    assert formatting.growth_percent(50, 150) == "+50.0%"
+    assert formatting.growth_percent(-50, 50) == "-50.0%"
+    assert formatting.growth_percent(None, 10) == ""

@@ -5,8 +5,8 @@ import unicodedata
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from capacity.formatting import human_bytes
 from capacity.services.collect import collect
+from common.formatting import human_bytes
 from instances.choices import DbType
 from instances.models import Instance
 from sync_sessions.choices import RecordStatus, SyncType

@@ -1,0 +1,213 @@
+"""The instance admin as staff use it: instances' own admin plus sizes, growth, the capacity page and the
+collect / test-connection buttons and actions (same URLs, re-registered over instances' ModelAdmin)."""
+
+from django.contrib import admin, messages
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from common.badges import choice_label
+from common.formatting import human_bytes, signed_bytes
+from instances.admin import InstanceAdmin
+from instances.choices import ErrorKind
+from instances.models import Instance
+from instances.services import test_connection
+
+from ..queries import annotate_instance_capacity
+from ..views import actions
+from ..views import instance as instance_page
+from ..views.actions import action_strings
+
+
+class InstanceCapacityAdmin(InstanceAdmin):
+    list_display = ["name", "server", "latest_total", "latest_database_count", "growth", "last_collection"]
+    readonly_fields = ["latest_total", "latest_database_count", *InstanceAdmin.readonly_fields]
+    fieldsets = [*InstanceAdmin.fieldsets[:-1], (_("Last collection"), {"fields": readonly_fields})]
+    actions = ["action_test_connection", "action_sync_capacity"]
+
+    class Media:
+        css = {"all": ["capacity/css/capacity.css"]}
+        js = ["capacity/js/instance_actions.js"]
+
+    def has_sync_capacity_permission(self, request):
+        return request.user.has_perm("instances.sync_capacity")
+
+    def get_queryset(self, request):
+        return annotate_instance_capacity(super().get_queryset(request))
+
+    def get_list_display(self, request):
+        columns = list(super().get_list_display(request))
+        if request.user.has_perm("instances.sync_capacity"):
+            columns.append("row_actions")
+        return columns
+
+    def get_urls(self):
+        def wrap(view):
+            return self.admin_site.admin_view(view)
+
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "<path:object_id>/capacity/",
+                wrap(self.capacity_view),
+                name="{}_{}_capacity".format(*info),
+            ),
+            path(
+                "<path:object_id>/capacity/history/",
+                wrap(self.capacity_history_view),
+                name="{}_{}_capacity_history".format(*info),
+            ),
+            path(
+                "<path:object_id>/sync-capacity/",
+                wrap(self.sync_capacity_view),
+                name="{}_{}_sync_capacity".format(*info),
+            ),
+            path(
+                "<path:object_id>/test-connection/",
+                wrap(self.test_connection_view),
+                name="{}_{}_test_connection".format(*info),
+            ),
+        ] + super().get_urls()
+
+    def capacity_view(self, request, object_id):
+        return instance_page.instance_capacity(self, request, object_id)
+
+    def capacity_history_view(self, request, object_id):
+        return instance_page.instance_capacity_history(self, request, object_id)
+
+    def sync_capacity_view(self, request, object_id):
+        return actions.instance_sync_capacity(self, request, object_id)
+
+    def test_connection_view(self, request, object_id):
+        return actions.instance_test_connection(self, request, object_id)
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {"capacity_strings": action_strings(), **(extra_context or {})}
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {
+            "capacity_url": reverse("admin:instances_instance_capacity", args=[object_id]),
+            "capacity_strings": action_strings(),
+            "can_sync": request.user.has_perm("instances.sync_capacity"),
+            **(extra_context or {}),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.display(description=_("server"), ordering="db_type")
+    @admin.display(description=_("latest total"), ordering="latest_total_bytes")
+    def latest_total(self, obj):
+        return format_html(
+            '<a href="{}" title="{}">{}</a>',
+            reverse("admin:instances_instance_capacity", args=[obj.pk]),
+            _("Capacity page"),
+            self._cell(obj, "total", human_bytes(obj.latest_total_bytes)),
+        )
+
+    @admin.display(description=_("databases"), ordering="latest_db_count")
+    def latest_database_count(self, obj):
+        return self._cell(obj, "databases", "—" if obj.latest_db_count is None else obj.latest_db_count)
+
+    @admin.display(description=_("growth 7 d / 30 d"), ordering="growth_30d_bytes")
+    def growth(self, obj):
+        return format_html(
+            '<span class="capacity-muted">{}</span> {}<br><span class="capacity-muted">{}</span> {}',
+            _("7 d"),
+            self._cell(obj, "growth7", signed_bytes(obj.growth_7d_bytes)),
+            _("30 d"),
+            self._cell(obj, "growth30", signed_bytes(obj.growth_30d_bytes)),
+        )
+
+    @admin.display(description=_("last collection"), ordering="last_sync_at")
+    @admin.display(description=_("last connected"))
+    @admin.display(description=_("last collection"))
+    @admin.display(description=_("last collection status"))
+    @admin.display(description=_("actions"))
+    def row_actions(self, obj):
+        button = (
+            '<button type="button" class="button" data-capacity-action="{}" data-url="{}" data-instance="{}">'
+            "{}</button>"
+        )
+        return format_html(
+            '<span class="capacity-actions" data-capacity-actions>{}{}'
+            '<span class="capacity-spinner" hidden aria-hidden="true"></span>'
+            '<span class="capacity-result" data-capacity-result role="status" aria-live="polite"></span></span>',
+            format_html(
+                button,
+                "sync",
+                reverse("admin:instances_instance_sync_capacity", args=[obj.pk]),
+                obj.pk,
+                _("Sync capacity"),
+            ),
+            format_html(
+                button,
+                "test",
+                reverse("admin:instances_instance_test_connection", args=[obj.pk]),
+                obj.pk,
+                _("Test connection"),
+            ),
+        )
+
+    @admin.action(description=_("Test connection"), permissions=["sync_capacity"])
+    def action_test_connection(self, request, queryset):
+        for instance in queryset.select_related("credential"):
+            result = test_connection(instance)
+            if result.success:
+                self.message_user(
+                    request,
+                    _("%(name)s: connected in %(ms)d ms (%(version)s).")
+                    % {"name": instance.name, "ms": result.elapsed_ms, "version": result.server_version},
+                    messages.SUCCESS,
+                )
+            else:
+                self.message_user(
+                    request,
+                    _("%(name)s: connection failed [%(kind)s]: %(error)s")
+                    % {
+                        "name": instance.name,
+                        "kind": choice_label(ErrorKind.choices, result.error_kind),
+                        "error": result.error,
+                    },
+                    messages.ERROR,
+                )
+
+    @admin.action(description=_("Sync capacity"), permissions=["sync_capacity"])
+    def action_sync_capacity(self, request, queryset):
+        from capacity.services.collect import collect
+        from sync_sessions.choices import RecordStatus, SyncType
+
+        session = collect(list(queryset), sync_type=SyncType.MANUAL, created_by=request.user)
+        for record in session.records.order_by("instance_name"):
+            if record.status == RecordStatus.COMPLETED:
+                self.message_user(
+                    request,
+                    ngettext(
+                        "%(name)s: %(n)d database, %(size)s.",
+                        "%(name)s: %(n)d databases, %(size)s.",
+                        record.databases_count,
+                    )
+                    % {
+                        "name": record.instance_name,
+                        "n": record.databases_count,
+                        "size": human_bytes(record.total_size_bytes),
+                    },
+                    messages.SUCCESS,
+                )
+            elif record.status == RecordStatus.SKIPPED:
+                self.message_user(request, f"{record.instance_name}: {record.error}", messages.WARNING)
+            else:
+                self.message_user(
+                    request,
+                    _("%(name)s: collection failed [%(kind)s]: %(error)s")
+                    % {
+                        "name": record.instance_name,
+                        "kind": record.get_error_kind_display() or "—",
+                        "error": record.error,
+                    },
+                    messages.ERROR,
+                )
+
+
+admin.site.unregister(Instance)
+admin.site.register(Instance, InstanceCapacityAdmin)

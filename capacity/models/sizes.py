@@ -1,0 +1,77 @@
+"""The daily numbers: each database's and each instance's size on one day, in bytes."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from common.formatting import to_mib
+
+
+class DatabaseSizeStat(models.Model):
+    """One database's size on one day (the day in TIME_ZONE), kept as exact bytes."""
+
+    instance = models.ForeignKey(
+        "instances.Instance", verbose_name=_("instance"), on_delete=models.CASCADE, related_name="database_sizes"
+    )
+    database_name = models.CharField(_("database"), max_length=255)
+    size_bytes = models.BigIntegerField(_("size (bytes)"))
+    data_size_bytes = models.BigIntegerField(_("data size (bytes)"))
+    index_size_bytes = models.BigIntegerField(_("index size (bytes)"), null=True, blank=True)
+    log_size_bytes = models.BigIntegerField(_("log size (bytes)"), null=True, blank=True)
+    collected_date = models.DateField(_("collected date"))
+    collected_at = models.DateTimeField(_("collected at"))
+    is_deleted = models.BooleanField(_("deleted"), default=False)
+    deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("database size")
+        verbose_name_plural = _("database sizes")
+        ordering = ["-collected_date", "database_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["instance", "database_name", "collected_date"], name="dbsize_unique_per_day"
+            ),
+        ]
+        indexes = [
+            # History of one instance, newest first.
+            models.Index(fields=["instance", "-collected_date"], name="dbsize_instance_date"),
+            # Fleet-wide views and retention by date.
+            models.Index(fields=["collected_date"], name="dbsize_date"),
+        ]
+
+    def __str__(self):
+        return f"{self.instance_id}/{self.database_name} @ {self.collected_date}"
+
+    @property
+    def size_mb(self):
+        return to_mib(self.size_bytes)
+
+
+class InstanceSizeStat(models.Model):
+    """An instance's total on one day, written in the same transaction as its databases."""
+
+    instance = models.ForeignKey(
+        "instances.Instance", verbose_name=_("instance"), on_delete=models.CASCADE, related_name="size_stats"
+    )
+    total_size_bytes = models.BigIntegerField(_("total size (bytes)"))
+    database_count = models.PositiveIntegerField(_("databases"))
+    collected_date = models.DateField(_("collected date"))
+    collected_at = models.DateTimeField(_("collected at"))
+    # Reserved by the contract and kept: no writer sets it today (a deleted instance takes its rows with
+    # it, an instance whose databases all vanished has a real total of 0 B). Readers still skip rows set.
+    is_deleted = models.BooleanField(_("deleted"), default=False)
+
+    class Meta:
+        verbose_name = _("instance size")
+        verbose_name_plural = _("instance sizes")
+        ordering = ["-collected_date", "instance"]
+        constraints = [
+            models.UniqueConstraint(fields=["instance", "collected_date"], name="instsize_unique_per_day"),
+        ]
+        indexes = [models.Index(fields=["collected_date"], name="instsize_date")]
+
+    def __str__(self):
+        return f"{self.instance_id} @ {self.collected_date}"
+
+    @property
+    def total_size_mb(self):
+        return to_mib(self.total_size_bytes)
