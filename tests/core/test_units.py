@@ -178,7 +178,7 @@ def test_admin_form_takes_a_unit_and_shows_the_limit_with_one(admin_client):
 
 @pytest.mark.django_db
 def test_admin_alert_rule_threshold_takes_a_unit(admin_client):
-    from capacity.models import AlertRule
+    from alerting.models import AlertRule
 
     response = admin_client.post(
         "/admin/capacity/alertrule/add/",

@@ -3,7 +3,7 @@
 import pytest
 from django.utils import formats, timezone
 
-from capacity import admin_views
+from common import formatting as admin_views
 from capacity.models import DatabaseInventory
 from tests.ui.history import write_fleet
 
