@@ -129,7 +129,8 @@ def _task_queue(using: str) -> dict:
         queued = OrmQ.objects.using(using).count()
     sweeper = Schedule.objects.using(using).filter(name=schedules.SWEEPER).order_by("pk").first()
     last_tick = None
-    if sweeper is not None and sweeper.next_run is not None and sweeper.repeats != 0:
+    # `task` is set when the scheduler fires it; a schedule never fired says nothing of a cluster.
+    if sweeper is not None and sweeper.task and sweeper.next_run is not None and sweeper.repeats != 0:
         last_tick = sweeper.next_run - timedelta(minutes=1)
     scheduler_alive = last_tick is not None and last_tick >= now - timedelta(seconds=SCHEDULER_SILENCE_SECONDS)
     running = bool(clusters) or scheduler_alive
