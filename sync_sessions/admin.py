@@ -94,7 +94,10 @@ class SyncSessionAdmin(admin.ModelAdmin):
             None,
             {"fields": ["session_id", "sync_type", "category", "status_display", "created_by"]},
         ),
-        (_("Timing"), {"fields": ["started_at", "completed_at", "duration"]}),
+        (
+            _("Timing"),
+            {"fields": ["started_at", "completed_at", "duration", "heartbeat_at", "cancelled_at", "cancelled_by"]},
+        ),
         (
             _("Counts"),
             {
@@ -124,6 +127,9 @@ class SyncSessionAdmin(admin.ModelAdmin):
         "completed_at",
         "duration",
         "created_by",
+        "heartbeat_at",
+        "cancelled_at",
+        "cancelled_by",
     ]
     date_hierarchy = "started_at"
     Media = CapacityMedia

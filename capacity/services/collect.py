@@ -614,7 +614,7 @@ def _dispatch(records: list[SyncInstanceRecord]) -> int:
         async_task(
             "capacity.tasks.collect_queued_record",
             record.pk,
-            task_name=f"collect-{record.session_id}-{record.pk}",
+            task_name=f"collect-{record.session.session_id}-{record.pk}",
             timeout=task_time_limit(record.instance.db_type if record.instance else None),
         )
     return len(records)
@@ -629,7 +629,7 @@ def start_queued_collection(
     record finalises it. With nothing to collect the session is closed at once.
     """
     session = create_session(instances, sync_type=sync_type, created_by=created_by, queued=True)
-    records = list(session.records.select_related("instance"))
+    records = list(session.records.select_related("instance", "session"))
     if not records:
         return finalize_session(session)
     _dispatch(records)
@@ -699,7 +699,7 @@ def sweep_collections(now=None) -> dict:
                 continue
             pending = list(
                 SyncInstanceRecord.objects.filter(session_id=session_id, status=RecordStatus.PENDING).select_related(
-                    "instance"
+                    "instance", "session"
                 )
             )
             retry = [r for r in pending if r.dispatch_count < MAX_DISPATCHES]
