@@ -566,7 +566,7 @@ def environment_line() -> str:
         raise BenchError(f"a local database server cannot be reached: {exc}") from exc
     return (
         f"Python {platform.python_version()}, Django {django.get_version()}, {', '.join(versions)}, "
-        f"{os.cpu_count()} CPUs"
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the start"
     )
 
 
