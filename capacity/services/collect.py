@@ -458,15 +458,17 @@ def _run_records(
     concurrency: int,
     progress: ProgressCallback | None = None,
     beat_session: bool,
-) -> None:
+) -> set[int]:
     """Collect `records` in `concurrency` threads while this thread beats and keeps the watchdog.
 
     Returns once every one of them is settled: by its thread, by the watchdog after its time
-    limit, or, should even failing it be impossible, as a last resort at the end.
+    limit, or, should even failing it be impossible, as a last resort at the end. Returns the
+    ids of the records the watchdog gave up on (their threads may still be stuck in a driver).
     """
     total = len(records)
+    given_up: set[int] = set()
     if not total:
-        return
+        return given_up
     work: queue.Queue = queue.Queue()
     for record in records:
         work.put(record)
@@ -538,6 +540,7 @@ def _run_records(
                 logger.exception("giving up on %s failed", record.instance_name)
                 continue  # tried again on the next turn
             settled.add(rid)
+            given_up.add(rid)
             with guard:
                 active.pop(rid, None)
             spawn()  # keep the concurrency: the stuck thread no longer counts
@@ -562,6 +565,7 @@ def _run_records(
             rows = rows.filter(status=RecordStatus.PENDING)  # a running one belongs to someone else
         message = lifecycle.platform_text(lambda: _("The run ended before this instance was collected."))
         lifecycle.fail_where(rows, record, ErrorKind.DATA, message)
+    return given_up
 
 
 def run_session(
@@ -652,11 +656,17 @@ def collect_queued_record(record_id: int) -> str:
     if record is None or record.status != RecordStatus.PENDING:
         return "already settled"
     session = record.session
+    started = time.monotonic()
     with translation.override(settings.LANGUAGE_CODE):
-        _run_records(session, [record], concurrency=1, beat_session=False)
+        given_up = _run_records(session, [record], concurrency=1, beat_session=False)
     closed = finalize_if_done(session.pk)
     if closed is not None:
         _announce(closed)
+    if given_up and not settings.Q_CLUSTER.get("sync"):
+        # The driver is stuck past every timeout. Rather than leave its thread behind in a
+        # reused worker process, wait for django-q2's per-task timeout to end this process.
+        budget = task_time_limit(record.instance.db_type if record.instance else None)
+        time.sleep(max(0.0, budget + 5 - (time.monotonic() - started)))
     return SyncInstanceRecord.objects.values_list("status", flat=True).get(pk=record_id)
 
 

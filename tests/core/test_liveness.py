@@ -263,3 +263,32 @@ def test_a_lock_held_by_a_live_attempt_is_not_taken_over(quick, make_instance):
     assert acquire_instance_lock(inst.pk, uuid.uuid4())
     session = collect([inst])
     assert session.records.get().status == RecordStatus.SKIPPED
+
+
+def test_the_admin_bulk_action_queues_and_links_to_the_session(quick, make_instance, admin_client):
+    instances = [make_instance(f"bulk{n}", "mysql") for n in range(3)]
+    response = admin_client.post(
+        "/admin/instances/instance/",
+        {"action": "action_sync_capacity", "_selected_action": [i.pk for i in instances]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    session = SyncSession.objects.get()
+    assert session.queued and session.total_instances == 3
+    text = response.content.decode()
+    assert "3 instances queued for collection." in text
+    assert f"/admin/sync_sessions/syncsession/{session.pk}/change/" in text
+    assert session.records.filter(status=RecordStatus.COMPLETED).count() == 3  # tests run tasks inline
+
+
+def test_the_admin_cancel_action(quick, make_instance, admin_client):
+    session = create_session([make_instance("to-cancel", "mysql")], queued=True)
+    response = admin_client.post(
+        "/admin/sync_sessions/syncsession/",
+        {"action": "action_cancel", "_selected_action": [session.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    session.refresh_from_db()
+    assert session.cancelled_at is not None and session.status == SessionStatus.FAILED
+    assert session.records.get().status == RecordStatus.SKIPPED
