@@ -607,10 +607,12 @@ def collect_session_by_id(session_id, concurrency: int | None = None) -> SyncSes
 
 def _dispatch(records: list[SyncInstanceRecord]) -> int:
     """Put each record on the broker as its own task, with a timeout from its engine's budget."""
+    from django_q.brokers import get_broker
     from django_q.tasks import async_task
 
     if not records:
         return 0
+    broker = get_broker()  # one connection for the whole batch, not one per task
     SyncInstanceRecord.objects.filter(pk__in=[r.pk for r in records], status=RecordStatus.PENDING).update(
         dispatched_at=timezone.now(), dispatch_count=F("dispatch_count") + 1
     )
@@ -620,6 +622,7 @@ def _dispatch(records: list[SyncInstanceRecord]) -> int:
             record.pk,
             task_name=f"collect-{record.session.session_id}-{record.pk}",
             timeout=task_time_limit(record.instance.db_type if record.instance else None),
+            broker=broker,
         )
     return len(records)
 
