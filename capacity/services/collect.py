@@ -391,19 +391,27 @@ def _last_resort_fail(record: SyncInstanceRecord, exc: BaseException, attempt: A
         logger.exception("could not fail the record of %s", record.instance_name)
 
 
-def _perform(record: SyncInstanceRecord, attempt: Attempt) -> None:
-    """Ask the engine and save, as the owner of `attempt`. Never raises."""
+def _ask(instance: Instance) -> CollectResult | Exception:
+    """The engine's answer for one instance, or the exception it raised. Touches no platform table."""
+    try:
+        with get_engine(instance) as engine:
+            return engine.list_database_sizes()
+    except Exception as exc:
+        return exc
+
+
+def _conclude(record: SyncInstanceRecord, attempt: Attempt, answer: CollectResult | Exception) -> None:
+    """Save the answer (or fail the record), as the owner of `attempt`, then release the lock. Never raises."""
     instance = record.instance
     try:
-        try:
-            with get_engine(instance) as engine:
-                result = engine.list_database_sizes()
-        except EngineError as exc:
-            logger.warning("collect %s failed (%s): %s", instance.name, exc.kind, exc.message)
-            lifecycle.fail(record, exc.kind, exc.message, attempt=attempt)
+        if isinstance(answer, EngineError):
+            logger.warning("collect %s failed (%s): %s", instance.name, answer.kind, answer.message)
+            lifecycle.fail(record, answer.kind, answer.message, attempt=attempt)
             return
+        if isinstance(answer, Exception):
+            raise answer
         try:
-            save_sizes(instance, result, attempt=attempt)
+            save_sizes(instance, answer, attempt=attempt)
         except AttemptLost:
             logger.warning("collect %s finished after its attempt was given up on; nothing saved", instance.name)
             # Settled already (watchdog, sweeper) unless another run took the lock over meanwhile.
@@ -424,6 +432,57 @@ def _perform(record: SyncInstanceRecord, attempt: Attempt) -> None:
             release_instance_lock(instance.pk, attempt.token)
         except Exception:  # a lock nobody refreshes goes stale and is taken over
             logger.exception("releasing the lock of %s failed", instance.name)
+
+
+def _perform(record: SyncInstanceRecord, attempt: Attempt) -> None:
+    """Ask the engine and save, as the owner of `attempt`. Never raises."""
+    _conclude(record, attempt, _ask(record.instance))
+
+
+def _timeout_message(limit: float) -> str:
+    return lifecycle.platform_text(
+        lambda: _("No answer within %(s)d seconds; the run stopped waiting for this instance.") % {"s": int(limit)}
+    )
+
+
+def _collect_in_this_worker(record: SyncInstanceRecord) -> bool:
+    """Collect one record in a task worker; True when the instance was given up on.
+
+    Only the engine call runs in a helper thread (it touches no platform table); claiming,
+    beating, giving up and saving happen here, on the worker process's own connection, so a
+    driver that answers after the give-up has nothing it could write.
+    """
+    attempt = _start_attempt(record)
+    if attempt is None:
+        return False
+    instance = record.instance
+    answer: list = []
+    finished = threading.Event()
+
+    def ask():
+        try:
+            answer.append(_ask(instance))
+        finally:
+            finished.set()
+
+    threading.Thread(target=ask, name=f"collect-{record.pk}", daemon=True).start()
+    limit = instance_time_limit(instance.db_type)
+    every = lifecycle.heartbeat_seconds()
+    started = time.monotonic()
+    while not finished.wait(max(0.01, min(every, limit - (time.monotonic() - started)))):
+        if time.monotonic() - started >= limit:
+            try:
+                lifecycle.fail(record, ErrorKind.TIMEOUT, _timeout_message(limit), attempt=attempt)
+                release_instance_lock(instance.pk, attempt.token)
+            except Exception:  # the sweeper settles it once the beats stop
+                logger.exception("giving up on %s failed", instance.name)
+            return True
+        try:
+            lifecycle.beat([attempt])
+        except Exception:  # a missed beat is survivable; six in a row let the sweeper act
+            logger.exception("heartbeat of %s failed", instance.name)
+    _conclude(record, attempt, answer[0])
+    return False
 
 
 def collect_record(record: SyncInstanceRecord) -> Attempt | None:
@@ -529,12 +588,8 @@ def _run_records(
             limit = instance_time_limit(record.instance.db_type if record.instance else None)
             if now - t0 <= limit:
                 continue
-            with translation.override(settings.LANGUAGE_CODE):
-                message = _("No answer within %(s)d seconds; the run stopped waiting for this instance.") % {
-                    "s": int(limit)
-                }
             try:
-                lifecycle.fail(record, ErrorKind.TIMEOUT, message, attempt=attempt)
+                lifecycle.fail(record, ErrorKind.TIMEOUT, _timeout_message(limit), attempt=attempt)
                 release_instance_lock(attempt.instance_id, attempt.token)
             except Exception:
                 logger.exception("giving up on %s failed", record.instance_name)
@@ -661,7 +716,7 @@ def collect_queued_record(record_id: int) -> str:
     session = record.session
     started = time.monotonic()
     with translation.override(settings.LANGUAGE_CODE):
-        given_up = _run_records(session, [record], concurrency=1, beat_session=False)
+        given_up = _collect_in_this_worker(record)
     closed = finalize_if_done(session.pk)
     if closed is not None:
         _announce(closed)

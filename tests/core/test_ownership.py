@@ -202,3 +202,22 @@ def test_the_session_is_finalised_exactly_once(blocking, make_instance, monkeypa
     assert lifecycle.finalize_if_done(session.pk) is None  # a second closer finds nothing to do
     session.refresh_from_db()
     assert session.status == SessionStatus.COMPLETED and session.successful_instances == 6
+
+
+def test_a_queued_task_that_gave_up_writes_nothing_when_its_driver_returns(blocking, make_instance, monkeypatch):
+    monkeypatch.setattr(collect_module, "instance_time_limit", lambda *a: 1.0)
+    stuck = make_instance("stuck", "mysql")
+    session = create_session([stuck], queued=True)
+    record = session.records.get()
+    assert collect_module.collect_queued_record(record.pk) == RecordStatus.FAILED
+    session.refresh_from_db()
+    assert session.status == SessionStatus.FAILED
+    blocking.release.set()
+    assert blocking.returned.wait(10)
+    time.sleep(1.0)
+    assert not DatabaseSizeStat.objects.filter(instance=stuck).exists()
+    assert not InstanceSizeStat.objects.filter(instance=stuck).exists()
+    record.refresh_from_db()
+    assert record.status == RecordStatus.FAILED and record.error_kind == "timeout"
+    stuck.refresh_from_db()
+    assert stuck.collection_lock is None and stuck.last_sync_status == RecordStatus.FAILED
