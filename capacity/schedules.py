@@ -2,9 +2,11 @@
 
 The crons come from settings (CAPACITY_COLLECT_CRON and friends), so the schedules are written
 by a post_migrate handler rather than a data migration: change the variable, run `migrate`, and
-the same schedule rows are updated. Aggregation and retention run after the collection: 30 and
-60 minutes after it when the collection cron names a fixed minute and hour, otherwise at their
-own settings (CAPACITY_AGGREGATE_CRON, CAPACITY_RETENTION_CRON) or at 04:30 and 05:00.
+the same schedule rows are updated. The collection sweeper runs every minute (it settles the
+records of workers that stopped and re-queues tasks a killed cluster lost). Aggregation and
+retention run after the collection: 30 and 60 minutes after it when the collection cron names a
+fixed minute and hour, otherwise at their own settings (CAPACITY_AGGREGATE_CRON,
+CAPACITY_RETENTION_CRON) or at 04:30 and 05:00.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ from django.utils.translation import gettext as _
 COLLECTION = "capacity: nightly collection"
 AGGREGATION = "capacity: period aggregation"
 RETENTION = "capacity: retention and partitions"
+SWEEPER = "capacity: collection sweeper"
+# Every minute: a worker that stopped is noticed within about stale_after() + a minute.
+SWEEPER_CRON = "* * * * *"
 
 FALLBACK_AGGREGATE_CRON = "30 4 * * *"
 FALLBACK_RETENTION_CRON = "0 5 * * *"
@@ -60,6 +65,7 @@ def job_schedules() -> list[JobSchedule]:
             retention or derived_cron(collect, 60) or FALLBACK_RETENTION_CRON,
             "CAPACITY_RETENTION_CRON",
         ),
+        JobSchedule(SWEEPER, "capacity.tasks.sweep_collections", SWEEPER_CRON, ""),
     ]
 
 
@@ -89,7 +95,7 @@ def check_crons(app_configs=None, **kwargs):
 
 
 def ensure_schedules(using: str = DEFAULT_DB_ALIAS) -> list:
-    """Create or update the three schedules from the settings; returns the Schedule rows."""
+    """Create or update the schedules from the settings; returns the Schedule rows."""
     from django_q.models import Schedule
 
     rows = []

@@ -2,20 +2,30 @@
 
 from sync_sessions.choices import SyncType
 
+from .services import collect as collection
 from .services.aggregate import run_aggregation
-from .services.collect import collect, collect_session_by_id, settle_interrupted_sessions
 from .services.retention import run_retention
 
 
 def run_collection_session(session_id: str) -> str:
-    """Run a session created by the API or the admin (queued with async_task)."""
-    return collect_session_by_id(session_id).status
+    """Run a whole session in one worker (sessions queued before collection was fanned out)."""
+    return collection.collect_session_by_id(session_id).status
+
+
+def collect_queued_record(record_id: int) -> str:
+    """Collect one instance of a queued session (one task per instance; a duplicate does nothing)."""
+    return collection.collect_queued_record(record_id)
 
 
 def scheduled_collection() -> str:
-    """The nightly collection of every active instance (after closing runs that died)."""
-    settle_interrupted_sessions()
-    return collect(sync_type=SyncType.SCHEDULED).status
+    """The nightly collection: settle lost work, then put every active instance on the broker."""
+    collection.sweep_collections()
+    return collection.start_queued_collection(sync_type=SyncType.SCHEDULED).status
+
+
+def sweep_collections() -> dict:
+    """Every minute: fail records whose worker stopped, re-queue tasks lost with a killed cluster."""
+    return collection.sweep_collections()
 
 
 def scheduled_aggregation() -> dict:

@@ -184,20 +184,26 @@ CAPACITY_RETENTION_CRON = env.str("CAPACITY_RETENTION_CRON", default="")
 CAPACITY_PARTITION_MONTHS_AHEAD = env.int("CAPACITY_PARTITION_MONTHS_AHEAD", default=3)
 
 # django-q2: the ORM broker by default (no extra server), Redis when REDIS_URL is set.
-# A fleet collection gives up on an instance after connect + query timeout + 15 s, but a large
-# fleet with many unreachable instances still takes a while: `timeout` (Q_TIMEOUT, 4 hours by
-# default) must cover the longest night. `retry` exceeds it, so the broker never hands a running
-# task to a second worker, and max_attempts 1 means a failed night is not replayed (the next night
-# collects anyway; the per-instance lock keeps two overlapping runs off the same instance).
+# A collection is one task per instance (capacity.tasks.collect_queued_record), each with its
+# own `timeout`: the engine's time limit (instances.engines.engine_time_limit, from its bounded
+# round trips and CAPACITY_CONNECT/QUERY_TIMEOUT) plus a small margin; past it the worker
+# process is killed. Q_TIMEOUT (4 hours by default) bounds every other task (aggregation,
+# retention, the nightly dispatch, the sweeper) and caps the per-instance one. `retry` exceeds
+# Q_TIMEOUT, so the ORM broker never hands a running task to a second worker; a task it hands
+# out again anyway (a killed cluster's) finds its record settled and does nothing. A cluster
+# prefetches at most `queue_limit` tasks: what a killed cluster held is queued again by the
+# every-minute sweeper. max_attempts 1: a failed instance waits for the next run.
 _TASK_TIMEOUT = env.int("Q_TIMEOUT", default=4 * 3600)
 if _TASK_TIMEOUT < 60:
     raise ImproperlyConfigured(f"Q_TIMEOUT must be at least 60 seconds, got {_TASK_TIMEOUT}.")
+_Q_WORKERS = env.int("Q_WORKERS", default=2)
 Q_CLUSTER = {
     "name": "capacity",
-    "workers": env.int("Q_WORKERS", default=2),
+    "workers": _Q_WORKERS,
     "timeout": _TASK_TIMEOUT,
     "retry": _TASK_TIMEOUT + 600,
     "max_attempts": 1,
+    "queue_limit": _Q_WORKERS * 2,
     "ack_failures": True,
     "catch_up": False,
     "save_limit": 500,

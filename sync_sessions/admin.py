@@ -1,13 +1,16 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from common.admin import size_column
 from common.badges import status_badge
 from common.formatting import human_duration
 
+from .choices import SessionStatus
 from .models import SyncInstanceRecord, SyncSession
+from .services import cancel_session
 
 
 def badge(status, label):
@@ -92,7 +95,10 @@ class SyncSessionAdmin(admin.ModelAdmin):
             None,
             {"fields": ["session_id", "sync_type", "category", "status_display", "created_by"]},
         ),
-        (_("Timing"), {"fields": ["started_at", "completed_at", "duration"]}),
+        (
+            _("Timing"),
+            {"fields": ["started_at", "completed_at", "duration", "heartbeat_at", "cancelled_at", "cancelled_by"]},
+        ),
         (
             _("Counts"),
             {
@@ -122,15 +128,37 @@ class SyncSessionAdmin(admin.ModelAdmin):
         "completed_at",
         "duration",
         "created_by",
+        "heartbeat_at",
+        "cancelled_at",
+        "cancelled_by",
     ]
     date_hierarchy = "started_at"
     Media = CapacityMedia
+    actions = ["action_cancel"]
 
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_sync_capacity_permission(self, request):
+        return request.user.has_perm("instances.sync_capacity")
+
+    @admin.action(description=_("Cancel the selected running sessions"), permissions=["sync_capacity"])
+    def action_cancel(self, request, queryset):
+        running = list(queryset.filter(status=SessionStatus.RUNNING))
+        skipped = sum(cancel_session(session, by=request.user) for session in running)
+        self.message_user(
+            request,
+            ngettext(
+                "%(n)d running session cancelled (%(skipped)d pending instances skipped).",
+                "%(n)d running sessions cancelled (%(skipped)d pending instances skipped).",
+                len(running),
+            )
+            % {"n": len(running), "skipped": skipped},
+            messages.SUCCESS if running else messages.WARNING,
+        )
 
     @admin.display(description=_("session"), ordering="session_id")
     def short_id(self, obj):

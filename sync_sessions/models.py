@@ -36,6 +36,20 @@ class SyncSession(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # True when the records were put on the task broker one by one (every qcluster works on
+    # them); False when one process collects them in its own threads.
+    queued = models.BooleanField(_("queued on the task cluster"), default=False)
+    # Beaten by the process that collects an in-process session, so a dead one is noticed.
+    heartbeat_at = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("cancelled by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -79,6 +93,13 @@ class SyncInstanceRecord(models.Model):
     warnings = models.JSONField(_("notes"), default=list, blank=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    # The attempt that owns the record while it runs: only that attempt may settle or save it.
+    attempt = models.UUIDField(_("attempt"), null=True, blank=True, editable=False)
+    # Beaten every few seconds while the attempt runs; a stale beat means its worker stopped.
+    heartbeat_at = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
+    # When the record was last put on the task broker, and how many times.
+    dispatched_at = models.DateTimeField(_("queued at"), null=True, blank=True)
+    dispatch_count = models.PositiveSmallIntegerField(_("times queued"), default=0)
 
     class Meta:
         ordering = ["session", "instance_name"]

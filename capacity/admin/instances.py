@@ -174,39 +174,26 @@ class InstanceCapacityAdmin(InstanceAdmin):
 
     @admin.action(description=_("Sync capacity"), permissions=["sync_capacity"])
     def action_sync_capacity(self, request, queryset):
-        from capacity.services.collect import collect
-        from sync_sessions.choices import RecordStatus, SyncType
+        # Queued like POST /api/capacity/collect/: a request must not wait on a whole selection.
+        from capacity.services.collect import start_queued_collection
+        from sync_sessions.choices import SyncType
 
-        session = collect(list(queryset), sync_type=SyncType.MANUAL, created_by=request.user)
-        for record in session.records.order_by("instance_name"):
-            if record.status == RecordStatus.COMPLETED:
-                self.message_user(
-                    request,
-                    ngettext(
-                        "%(name)s: %(n)d database, %(size)s.",
-                        "%(name)s: %(n)d databases, %(size)s.",
-                        record.databases_count,
-                    )
-                    % {
-                        "name": record.instance_name,
-                        "n": record.databases_count,
-                        "size": human_bytes(record.total_size_bytes),
-                    },
-                    messages.SUCCESS,
+        session = start_queued_collection(list(queryset), sync_type=SyncType.MANUAL, created_by=request.user)
+        self.message_user(
+            request,
+            format_html(
+                '{} <a href="{}">{}</a>',
+                ngettext(
+                    "%(n)d instance queued for collection.",
+                    "%(n)d instances queued for collection.",
+                    session.total_instances,
                 )
-            elif record.status == RecordStatus.SKIPPED:
-                self.message_user(request, f"{record.instance_name}: {record.error}", messages.WARNING)
-            else:
-                self.message_user(
-                    request,
-                    _("%(name)s: collection failed [%(kind)s]: %(error)s")
-                    % {
-                        "name": record.instance_name,
-                        "kind": record.get_error_kind_display() or "—",
-                        "error": record.error,
-                    },
-                    messages.ERROR,
-                )
+                % {"n": session.total_instances},
+                reverse("admin:sync_sessions_syncsession_change", args=[session.pk]),
+                _("Follow the sync session (%(status)s).") % {"status": session.get_status_display()},
+            ),
+            messages.SUCCESS,
+        )
 
 
 admin.site.unregister(Instance)

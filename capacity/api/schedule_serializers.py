@@ -149,6 +149,13 @@ class PartitionStateSerializer(serializers.Serializer):
 class TaskQueueSerializer(serializers.Serializer):
     broker = serializers.CharField()
     queued_tasks = serializers.IntegerField(allow_null=True)
+    pending_instances = serializers.IntegerField(help_text=_("Instances of queued sessions not started yet."))
+    clusters_running = serializers.IntegerField(
+        allow_null=True, help_text=_("Clusters seen through the broker's stats (Redis only).")
+    )
+    scheduler_seen_at = serializers.DateTimeField(allow_null=True)
+    cluster_running = serializers.BooleanField()
+    warning = serializers.CharField(allow_null=True)
 
 
 class CapacityStatusSerializer(serializers.Serializer):

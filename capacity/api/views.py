@@ -2,7 +2,6 @@ from django.db.models import Count, F, Max, OuterRef, Subquery, Window
 from django.db.models.functions import FirstValue
 from django.utils.translation import gettext_lazy as _
 from django_filters.utils import translate_validation
-from django_q.tasks import async_task
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status
@@ -22,7 +21,7 @@ from sync_sessions.models import SyncSession
 from ..filtersets import InstanceDatabaseSizeStatFilterSet, InstanceSizeStatFilterSet
 from ..models import DatabaseSizeStat, InstanceSizeStat
 from ..queries import with_latest_size
-from ..services.collect import create_session
+from ..services.collect import start_queued_collection
 from .serializers import (
     CapacityStatsSerializer,
     CollectStartedSerializer,
@@ -256,18 +255,15 @@ class CollectView(APIView):
     @extend_schema(
         summary=_("Collect every active instance"),
         description=_(
-            "Opens a sync session and queues it for the task cluster; follow it at /api/sync-sessions/{session_id}/."
+            "Opens a sync session and queues each active instance as its own task for the task cluster; "
+            "follow it at /api/sync-sessions/{session_id}/."
         ),
         request=None,
         responses={202: CollectStartedSerializer},
     )
     def post(self, request):
-        session = create_session(sync_type=SyncType.MANUAL, created_by=request.user)
-        async_task(
-            "capacity.tasks.run_collection_session",
-            str(session.session_id),
-            task_name=f"collect-{session.session_id}",
-        )
+        # One task per instance on the broker: every qcluster works on this session.
+        session = start_queued_collection(sync_type=SyncType.MANUAL, created_by=request.user)
         return Response(
             CollectStartedSerializer(session).data,
             status=status.HTTP_202_ACCEPTED,

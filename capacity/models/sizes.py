@@ -21,6 +21,9 @@ class DatabaseSizeStat(models.Model):
     collected_at = models.DateTimeField(_("collected at"))
     is_deleted = models.BooleanField(_("deleted"), default=False)
     deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
+    # The database exists but could not be read on this day (offline, no access, not in the
+    # login's view): the row repeats its last known size, so totals and growth see no drop.
+    is_carried_over = models.BooleanField(_("carried over"), default=False)
 
     class Meta:
         verbose_name = _("database size")

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from sync_sessions.choices import SyncType
-from sync_sessions.models import SyncSession
+from sync_sessions.choices import RecordStatus, SessionStatus, SyncType
+from sync_sessions.models import SyncInstanceRecord, SyncSession
 
 from .. import schedules
 from ..models import MaintenanceJob, MaintenanceRun
 from .partitions import partition_state
 from .periods import retention_cutoff
+
+# The sweeper is due every minute; a scheduler silent for longer than this is not running.
+SCHEDULER_SILENCE_SECONDS = 180
 
 
 def _schedule(job: schedules.JobSchedule, rows: dict) -> dict:
@@ -91,9 +98,54 @@ def capacity_status(using: str = DEFAULT_DB_ALIAS) -> dict:
 
 
 def _task_queue(using: str) -> dict:
-    """The broker in use and, for the ORM broker, how many tasks wait in it."""
-    from django_q.models import OrmQ
+    """The broker, what waits on it, and whether any cluster is there to work on it.
 
+    A cluster counts as running when django-q2's own cluster stats show one (Redis keeps them
+    for every cluster on every machine) or when the scheduler fired the every-minute sweeper
+    lately (the scheduler runs inside a cluster, whatever the broker). Reads only: it reports
+    what it sees and settles nothing.
+    """
+    from django_q.models import OrmQ, Schedule
+
+    now = timezone.now()
+    pending = SyncInstanceRecord.objects.using(using).filter(
+        session__status=SessionStatus.RUNNING, session__queued=True, status=RecordStatus.PENDING
+    )
+    pending_records = pending.count()
+    clusters = None
     if settings.Q_CLUSTER.get("redis"):
-        return {"broker": "redis", "queued_tasks": None}
-    return {"broker": "orm", "queued_tasks": OrmQ.objects.using(using).count()}
+        broker_name = "redis"
+        try:
+            from django_q.brokers import get_broker
+            from django_q.status import Stat
+
+            broker = get_broker()
+            queued = broker.queue_size()
+            clusters = len(Stat.get_all(broker))
+        except Exception:  # Redis is down: nothing queued can run either
+            queued = None
+    else:
+        broker_name = "orm"
+        queued = OrmQ.objects.using(using).count()
+    sweeper = Schedule.objects.using(using).filter(name=schedules.SWEEPER).order_by("pk").first()
+    last_tick = None
+    # `task` is set when the scheduler fires it; a schedule never fired says nothing of a cluster.
+    if sweeper is not None and sweeper.task and sweeper.next_run is not None and sweeper.repeats != 0:
+        last_tick = sweeper.next_run - timedelta(minutes=1)
+    scheduler_alive = last_tick is not None and last_tick >= now - timedelta(seconds=SCHEDULER_SILENCE_SECONDS)
+    running = bool(clusters) or scheduler_alive
+    warning = None
+    if not running and (queued or pending_records):
+        warning = _(
+            "Collection work is queued (%(tasks)s task(s), %(records)d instance(s) waiting) but no task "
+            "cluster is running: start `manage.py qcluster` (scripts/run.sh does)."
+        ) % {"tasks": "?" if queued is None else queued, "records": pending_records}
+    return {
+        "broker": broker_name,
+        "queued_tasks": queued,
+        "pending_instances": pending_records,
+        "clusters_running": clusters,
+        "scheduler_seen_at": last_tick,
+        "cluster_running": running,
+        "warning": warning,
+    }

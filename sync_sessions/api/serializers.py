@@ -25,6 +25,7 @@ class SyncInstanceRecordSerializer(serializers.ModelSerializer):
             "error_kind",
             "warnings",
             "started_at",
+            "heartbeat_at",
             "completed_at",
             "duration_seconds",
         ]
@@ -57,6 +58,8 @@ class SyncSessionSerializer(serializers.ModelSerializer):
             "started_at",
             "completed_at",
             "duration_seconds",
+            "queued",
+            "cancelled_at",
             "created_by",
             "records",
         ]

@@ -9,6 +9,15 @@ from sync_sessions.filtersets import SyncInstanceRecordFilterSet, SyncSessionFil
 # Fields that are no use as filters: secrets, free text better found with `q`/`search`,
 # timestamps covered by date ranges, bookkeeping and JSON.
 NOT_FILTERED = {
+    # liveness bookkeeping of a collection (issue 9), not something to search by
+    "attempt",
+    "heartbeat_at",
+    "dispatched_at",
+    "dispatch_count",
+    "queued",
+    "cancelled_at",
+    "cancelled_by",
+    "is_carried_over",
     "password",
     "options",
     "warnings",

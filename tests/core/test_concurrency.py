@@ -78,7 +78,7 @@ def test_concurrency_is_bounded(fake_engine, make_instance):
 
 
 def test_watchdog_gives_up_on_a_hung_instance_and_keeps_the_rest(fake_engine, make_instance, monkeypatch):
-    monkeypatch.setattr(collect_module, "instance_time_limit", lambda: 1.0)
+    monkeypatch.setattr(collect_module, "instance_time_limit", lambda *a: 1.0)
     hung = make_instance("hung", "mysql")
     others = [make_instance(f"ok{n}", "mysql") for n in range(3)]
     fake_engine.delays = {"hung": 4}
@@ -130,9 +130,11 @@ def test_a_session_whose_process_died_is_settled(fake_engine, make_instance):
     session = create_session([done, lost])
     session.records.filter(instance=done).update(status=RecordStatus.COMPLETED, databases_count=1)
     fresh = create_session([done])
-    SyncSession.objects.filter(pk=session.pk).update(started_at=timezone.now() - timedelta(days=1))
+    SyncSession.objects.filter(pk=session.pk).update(
+        started_at=timezone.now() - timedelta(days=1), heartbeat_at=timezone.now() - timedelta(minutes=5)
+    )
 
-    assert settle_interrupted_sessions() == 1
+    assert settle_interrupted_sessions()["finalized_sessions"] == 1
     session.refresh_from_db()
     assert session.status == SessionStatus.PARTIAL and session.completed_at is not None
     record = session.records.get(instance=lost)

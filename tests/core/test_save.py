@@ -1,6 +1,8 @@
 """The save step of a collection, fed with synthetic catalog results."""
 
+import dataclasses
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import pytest
 from django.db import connection
@@ -103,3 +105,40 @@ def test_collected_date_is_the_date_in_time_zone(instance):
     outcome = save_sizes(instance, result({"a": 1}), datetime(2026, 5, 1, 20, 30, tzinfo=UTC))
     assert str(outcome.collected_date) == "2026-05-02"
     assert str(DatabaseSizeStat.objects.get().collected_date) == "2026-05-02"
+
+
+def _unlisted(sizes: dict[str, int]):
+    """A result whose listing may be incomplete (narrow grants); engines set listing_complete."""
+    base = result(sizes)
+    if "listing_complete" in {f.name for f in dataclasses.fields(CollectResult)}:
+        return dataclasses.replace(base, listing_complete=False)
+    return SimpleNamespace(databases=base.databases, skipped=[], warnings=[], listing_complete=False)
+
+
+def test_unreadable_database_keeps_its_size_in_the_total_marked_carried_over(instance):
+    save_sizes(instance, result({"a": 100, "offline": 900}), datetime(2026, 1, 1, tzinfo=UTC))
+    outcome = save_sizes(instance, result({"a": 110}, skipped=["offline"]), datetime(2026, 1, 2, tzinfo=UTC))
+    kept = DatabaseSizeStat.objects.get(database_name="offline", collected_date="2026-01-02")
+    assert kept.is_carried_over and not kept.is_deleted and kept.size_bytes == 900
+    assert not DatabaseSizeStat.objects.get(database_name="a", collected_date="2026-01-02").is_carried_over
+    total = InstanceSizeStat.objects.get(collected_date="2026-01-02")
+    # The list (non-deleted rows of the day), the summary and the total agree: no drop.
+    day_rows = DatabaseSizeStat.objects.filter(instance=instance, collected_date="2026-01-02", is_deleted=False)
+    assert total.total_size_bytes == 1010 == sum(r.size_bytes for r in day_rows) == outcome.total_size_bytes
+    assert total.database_count == 2 == day_rows.count() == outcome.databases_count
+    assert outcome.carried_count == 1 and outcome.deleted_count == 0
+
+    # Readable again later the same day: measured, no longer carried over.
+    save_sizes(instance, result({"a": 110, "offline": 950}), datetime(2026, 1, 2, 6, tzinfo=UTC))
+    kept.refresh_from_db()
+    assert not kept.is_carried_over and kept.size_bytes == 950
+
+
+def test_a_database_the_login_no_longer_sees_is_kept_when_the_listing_may_be_incomplete(instance):
+    save_sizes(instance, result({"a": 100, "revoked": 300}), datetime(2026, 1, 1, tzinfo=UTC))
+    outcome = save_sizes(instance, _unlisted({"a": 100}), datetime(2026, 1, 2, tzinfo=UTC))
+    assert outcome.deleted_count == 0 and outcome.unseen_count == 1
+    row = DatabaseSizeStat.objects.get(database_name="revoked", collected_date="2026-01-02")
+    assert row.is_carried_over and not row.is_deleted and row.size_bytes == 300
+    assert InstanceSizeStat.objects.get(collected_date="2026-01-02").total_size_bytes == 400
+    assert not DatabaseInventory.objects.get(database_name="revoked").is_deleted

@@ -181,13 +181,13 @@ def test_admin_alert_rule_threshold_takes_a_unit(admin_client):
     from alerting.models import AlertRule
 
     response = admin_client.post(
-        "/admin/capacity/alertrule/add/",
+        "/admin/alerting/alertrule/add/",
         {"name": "big", "kind": "total_size", "is_active": "on", "threshold_bytes": "500 GB", "window_days": "7"},
     )
     assert response.status_code == 302, response.content.decode()[:3000]
     rule = AlertRule.objects.get(name="big")
     assert rule.threshold_bytes == 500 * 10**9
-    page = admin_client.get(f"/admin/capacity/alertrule/{rule.pk}/change/").content.decode()
+    page = admin_client.get(f"/admin/alerting/alertrule/{rule.pk}/change/").content.decode()
     assert 'value="500 GB"' in page
 
 

@@ -261,13 +261,13 @@ def instance_lock_on_postgresql():
     from sync_sessions.choices import RecordStatus
 
     inst = _instance("lock")
-    holder, other = uuid.uuid4(), uuid.uuid4()
+    holder, other = uuid.uuid4(), uuid.uuid4()  # `other`: a second run that wants it too
     assert acquire_instance_lock(inst.pk, holder)
     assert acquire_instance_lock(inst.pk, holder)  # the holder may take it again
     assert not acquire_instance_lock(inst.pk, other)
     session = create_session([inst])
     record = session.records.get()
-    collect_record(record, other)
+    collect_record(record)  # a new attempt of its own: the lock is held by `holder`
     record.refresh_from_db()
     assert record.status == RecordStatus.SKIPPED and "another run" in record.error
     return {"status": record.status}

@@ -3,8 +3,8 @@
 import pytest
 from django.utils import formats, timezone
 
-from common import formatting as admin_views
 from capacity.models import DatabaseInventory
+from common import formatting as admin_views
 from tests.ui.history import write_fleet
 
 

@@ -9,7 +9,7 @@ from capacity.services.collect import collect
 from common.formatting import human_bytes
 from instances.choices import DbType
 from instances.models import Instance
-from sync_sessions.choices import RecordStatus, SyncType
+from sync_sessions.choices import RecordStatus, SessionStatus, SyncType
 
 
 def display_width(text: str) -> int:
@@ -36,7 +36,8 @@ def positive_int(value):
 class Command(BaseCommand):
     help = _(
         "Collect database sizes of the active instances (or the named ones) in one sync session. "
-        "Exit 0 when every instance succeeded, 1 when any failed, 2 on bad arguments."
+        "Exit 0 when every selected instance was collected, 1 when any was not (failed or skipped), "
+        "2 on bad arguments."
     )
 
     def add_arguments(self, parser):
@@ -93,7 +94,8 @@ class Command(BaseCommand):
         self._summary(session, records)
         if json:
             self.stdout.write(self._json(session, records))
-        if session.failed_instances:
+        if session.status != SessionStatus.COMPLETED:
+            # Skipped (another run holds it, inactive, cancelled) is not collected either.
             sys.exit(1)
 
     def _summary(self, session, records):
