@@ -210,7 +210,9 @@ def save_sizes(
         inventory = {row.database_name: row for row in DatabaseInventory.objects.filter(instance=instance)}
         live = {name: row for name, row in inventory.items() if not row.is_deleted and name not in current}
         unreadable = set(result.skipped)
-        unseen = set() if getattr(result, "listing_complete", True) else set(live) - unreadable
+        # Not listed although the login would see it: gone. Not listed and outside the login's view
+        # (an incomplete listing, e.g. its grant on the schema was revoked): carried over.
+        unseen = {name for name in live if name not in unreadable and not result.would_list(name)}
         carried = [row for name, row in live.items() if name in unreadable or name in unseen]
         vanished = [row for name, row in live.items() if name not in unreadable and name not in unseen]
         restored = [name for name in current if name in inventory and inventory[name].is_deleted]

@@ -7,6 +7,7 @@ manager). Driver objects and driver exceptions never leave the adapter.
 
 from __future__ import annotations
 
+import re
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field, replace
@@ -90,6 +91,14 @@ class CollectResult:
     #: False when the login may not see every database (e.g. MySQL without SHOW DATABASES),
     #: so a database missing from `databases` and `skipped` must not be taken as dropped.
     listing_complete: bool = True
+    #: With an incomplete listing: patterns (regular expressions) of the names the login would
+    #: still see if they existed, e.g. MySQL schema grants. A database matching one that is not
+    #: listed is really gone; one matching none may only have dropped out of the login's view.
+    visible_patterns: list[re.Pattern] = field(default_factory=list)
+
+    def would_list(self, name: str) -> bool:
+        """Whether `name` would be in this listing if the database existed."""
+        return self.listing_complete or any(p.fullmatch(name) for p in self.visible_patterns)
 
 
 @dataclass(frozen=True)

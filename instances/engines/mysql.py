@@ -15,6 +15,8 @@ Tables (list_database_sizes(tables=True)) come from the same information_schema.
 one row per table instead of one per schema, summed per schema here: no extra round trip.
 """
 
+import re
+
 import MySQLdb
 from django.utils.translation import gettext as _
 
@@ -40,10 +42,16 @@ _GRANTEE = (
 # The login's global privileges: SHOW DATABASES decides whether SCHEMATA lists every schema or
 # only those the login holds a privilege on; a global table privilege (SELECT, ...) makes every
 # table visible in information_schema.TABLES.
+# The schema-level grants (LIKE patterns) come in the same round trip: a schema matching one
+# is in the login's view whenever it exists, so its absence means it was dropped.
 PRIVILEGES_SQL = f"""
-SELECT u.PRIVILEGE_TYPE
+SELECT 'GLOBAL' AS level, u.PRIVILEGE_TYPE
 FROM information_schema.USER_PRIVILEGES AS u
 WHERE u.GRANTEE = {_GRANTEE}
+UNION ALL
+SELECT DISTINCT 'SCHEMA', p.TABLE_SCHEMA
+FROM information_schema.SCHEMA_PRIVILEGES AS p
+WHERE p.GRANTEE = {_GRANTEE}
 """
 
 # Every schema the login can see, left-joined to its tables so an empty schema reports 0.
@@ -211,13 +219,17 @@ class MySQLEngine(BaseEngine):
             cur.close()
 
     def _list_database_sizes(self) -> CollectResult:
-        privileges = [row[0] for row in self._query(PRIVILEGES_SQL)]
+        grants = self._query(PRIVILEGES_SQL)
+        privileges = [value for level, value in grants if level == "GLOBAL"]
+        schema_patterns = [value for level, value in grants if level == "SCHEMA"]
         if self.tables_requested:
             rows, tables = table_rows_to_schema_rows(self._query(TABLE_SIZES_SQL))
         else:
             rows, tables = self._query(SIZES_SQL), None
         allocated, note = self._allocated_by_schema_dir()
         result = rows_to_result(rows, allocated, privileges=privileges, login=self.params.username)
+        if not result.listing_complete:
+            result.visible_patterns = [grant_pattern(p) for p in schema_patterns]
         if tables is not None:
             measured = {db.name for db in result.databases}
             result.tables = {name: found for name, found in tables.items() if name in measured}
@@ -266,6 +278,23 @@ class MySQLEngine(BaseEngine):
         if isinstance(exc, MySQLdb.DataError | ValueError | TypeError):
             return EngineError(ErrorKind.DATA, text)
         return EngineError(ErrorKind.CONNECTION, f"{type(exc).__name__}: {text}")
+
+
+def grant_pattern(like: str) -> re.Pattern:
+    """A schema grant's name (a LIKE pattern: `%`, `_`, backslash escapes) as a regular expression."""
+    out, chars = [], iter(like)
+    for ch in chars:
+        if ch == "\\":
+            out.append(re.escape(next(chars, "\\")))
+        elif ch == "%":
+            out.append(".*")
+        elif ch == "_":
+            out.append(".")
+        else:
+            out.append(re.escape(ch))
+    # Case-sensitive, as grants are with lower_case_table_names=0: a doubtful name is carried
+    # over, never taken for dropped.
+    return re.compile("".join(out), re.DOTALL)
 
 
 def _major_version(version: str) -> int:

@@ -42,7 +42,7 @@ class FakeMySQL(FakeConnection):
 # (schema, data, index, table count, data_free, bytes of tables of file-keeping engines, schema grants)
 SCHEMAS = [("app", 16384, 16384, 2, 4096, 1024, 1), ("my-db", 32768, 0, 1, 0, 0, 1), ("café", 16384, 0, 1, 0, 0, 1)]
 # The login's global privileges: complete listing, every table readable.
-PRIVILEGES = [("SELECT",), ("PROCESS",), ("SHOW DATABASES",)]
+PRIVILEGES = [("GLOBAL", "SELECT"), ("GLOBAL", "PROCESS"), ("GLOBAL", "SHOW DATABASES")]
 
 
 def collect(server_info, allocated):
@@ -104,3 +104,12 @@ def test_per_table_rows_sum_to_the_per_schema_row():
     assert [t.table_name for t in tables["app"]] == ["orders", "legacy"]
     assert tables["empty"] == []
     assert sum(t.total_size_bytes for t in tables["app"]) == 51200 + 17408
+
+
+@pytest.mark.parametrize(
+    ("grant", "name", "visible"),
+    [("app", "app", True), ("app", "App", False), ("capt\\_x\\_%", "capt_x_db", True),
+     ("capt\\_x\\_%", "captAxAdb", False), ("d_b", "dxb", True), ("%", "anything", True)],
+)  # fmt: skip
+def test_schema_grants_tell_which_missing_schemas_the_login_would_see(grant, name, visible):
+    assert bool(mysql.grant_pattern(grant).fullmatch(name)) is visible
