@@ -20,6 +20,7 @@ from .models import (
     InstanceSizeStat,
     MaintenanceRun,
 )
+from .services.readmodels import EstimatedCountPaginator
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -49,8 +50,11 @@ class DatabaseSizeStatAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["collected_date", "is_deleted", "instance__db_type", "instance"]
     search_fields = ["database_name", "instance__name"]
-    date_hierarchy = "collected_date"
     list_select_related = ["instance"]
+    # Years of daily rows: no count of the whole table, an estimated count of the filtered one, and
+    # no date hierarchy (its year and month links are a scan of every row).
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
 
     size = size_column("size_bytes", _("size"))
 
@@ -70,6 +74,8 @@ class InstanceSizeStatAdmin(ReadOnlyAdmin):
     search_fields = ["instance__name"]
     date_hierarchy = "collected_date"
     list_select_related = ["instance"]
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
 
     def get_urls(self):
         return [
@@ -254,8 +260,10 @@ class AlertAdmin(ReadOnlyAdmin):
 
 class SizeAggregateAdmin(ReadOnlyAdmin):
     list_filter = ["period_type", "is_complete", "instance__db_type", "instance"]
-    date_hierarchy = "period_start"
     list_select_related = ["instance"]
+    # Weekly, monthly and quarterly rows of every database: millions after a few years.
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
 
     avg_size = size_column("avg_size_bytes", _("average"))
 

@@ -7,7 +7,7 @@ from django.contrib.auth.models import Permission
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from capacity.models import DatabaseSizeStat, InstanceSizeStat
+from capacity.models import DatabaseInventory, DatabaseSizeStat, InstanceSizeStat
 from instances.models import Credential, Instance
 
 API_APPS = ("instances", "capacity", "sync_sessions")
@@ -119,6 +119,7 @@ def add_collection(instance, day: date, sizes: dict[str, int], deleted: dict[str
         for name, size in (deleted or {}).items()
     ]
     DatabaseSizeStat.objects.bulk_create(rows)
+    record_inventory(instance, collected_at, sizes, deleted or {})
     return InstanceSizeStat.objects.create(
         instance=instance,
         total_size_bytes=sum(sizes.values()),
@@ -126,6 +127,28 @@ def add_collection(instance, day: date, sizes: dict[str, int], deleted: dict[str
         collected_date=day,
         collected_at=collected_at,
     )
+
+
+def record_inventory(instance, collected_at, sizes: dict[str, int], deleted: dict[str, int]) -> None:
+    """Keep the inventory as the collection service does: every database's last size and state.
+
+    A collection older than what the inventory already holds leaves it alone (history written out of order).
+    """
+    known = {row.database_name: row for row in DatabaseInventory.objects.filter(instance=instance)}
+    for name, size, gone in [(n, s, False) for n, s in sizes.items()] + [(n, s, True) for n, s in deleted.items()]:
+        row = known.get(name)
+        if row is not None and max(row.last_seen_at, row.deleted_at or row.last_seen_at) > collected_at:
+            continue
+        if row is None:
+            row = DatabaseInventory(instance=instance, database_name=name, first_seen_at=collected_at)
+        row.restored_at = collected_at if (row.is_deleted and not gone) else row.restored_at
+        row.last_seen_at = row.last_seen_at if (gone and row.pk) else collected_at
+        row.last_size_bytes = size
+        row.last_data_size_bytes = size if gone else size - size // 4
+        row.last_index_size_bytes = None if gone else size // 4
+        row.is_deleted = gone
+        row.deleted_at = collected_at if gone else None
+        row.save()
 
 
 def results(response):
