@@ -193,14 +193,16 @@ def _stat_select(engine: str, shape: Shape) -> str:
         name = "CONCAT('db_', LPAD(d.n, 3, '0'))"
         series_k = f"(SELECT seq AS n FROM seq_0_to_{shape.days - 1}) AS k"
         series_d = f"(SELECT seq AS n FROM seq_1_to_{shape.databases}) AS d"
+    # A derived table computes the size once per row (MariaDB has no LATERAL).
     return f"""
-        SELECT i.id, {name}, s.size, s.size - s.size DIV 4, s.size DIV 4, NULL, {day}, {at},
-               {vanish}, CASE WHEN {vanish} THEN {at} END
-          FROM {series_k}
-         CROSS JOIN (SELECT id FROM instances_instance WHERE name LIKE 'bench-%') AS i
-         CROSS JOIN {series_d}
-         CROSS JOIN LATERAL (SELECT {size} AS size) AS s
-         WHERE NOT (i.id % 10 = 0 AND d.n = {shape.databases} AND k.n > {shape.vanish_k})
+        SELECT s.iid, {name.replace("d.n", "s.dn")}, s.size, s.size - s.size DIV 4, s.size DIV 4, NULL,
+               {day.replace("k.n", "s.kn")}, {at.replace("k.n", "s.kn")}, s.vanished,
+               CASE WHEN s.vanished THEN {at.replace("k.n", "s.kn")} END
+          FROM (SELECT i.id AS iid, d.n AS dn, k.n AS kn, {size} AS size, {vanish} AS vanished
+                  FROM {series_k}
+                 CROSS JOIN (SELECT id FROM instances_instance WHERE name LIKE 'bench-%') AS i
+                 CROSS JOIN {series_d}
+                 WHERE NOT (i.id % 10 = 0 AND d.n = {shape.databases} AND k.n > {shape.vanish_k})) AS s
     """.replace(" DIV ", " / " if engine == "postgresql" else " DIV ")
 
 
@@ -635,6 +637,7 @@ def mib(value: int) -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--engine", choices=["postgresql", "mysql"], default="postgresql")
+    parser.add_argument("--database", default="capacity_bench", help="name of the benchmark's platform database")
     parser.add_argument("--rows", type=int, help="daily rows wanted (sets --days for the instances and databases)")
     parser.add_argument("--instances", type=int, default=100)
     parser.add_argument("--databases", type=int, default=100)
@@ -643,6 +646,8 @@ def main(argv=None) -> int:
     parser.add_argument("--plans", action="store_true", help="print EXPLAIN ANALYZE of every request's main query")
     parser.add_argument("--drop", action="store_true", help="drop the benchmark database at the end")
     args = parser.parse_args(argv)
+    global DB_NAME
+    DB_NAME = args.database
     if args.rows:
         args.days = max(1, args.rows // (args.instances * args.databases))
     shape = Shape(args.instances, args.databases, args.days)
