@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import Max, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils.functional import cached_property
 
 from instances.models import Instance
@@ -25,6 +26,8 @@ from ..models import DatabaseInventory, DatabaseSizeStat, InstanceSizeStat
 
 # Up to this many rows a count is exact (bounded work: the count stops reading there); past it, an estimate.
 EXACT_COUNT_LIMIT = 10_000
+# latest_rows looks for each database's newest row within this many days of the newest row first.
+RECENT_DAYS = 31
 
 
 # --- the instances' newest collection -------------------------------------------------------------
@@ -135,14 +138,24 @@ def latest_rows(queryset: QuerySet, inventory: QuerySet, *, hide_deleted: bool) 
     queryset the API can count and page. A database whose newest row is deleted is dropped when
     `hide_deleted`, rather than answered with an older row from before it vanished.
     """
-    newest = (
-        queryset.filter(instance_id=OuterRef("instance_id"), database_name=OuterRef("database_name"))
-        .order_by("-collected_date")
-        .values("collected_date")[:1]
+    # The newest day of any row in the queryset bounds every database's newest day. A probe within
+    # the month before it prunes all but a couple of monthly partitions (and the DEFAULT one, which
+    # would otherwise keep PostgreSQL from reading the partitions in order); only a database with no
+    # row in that month (one that vanished long ago) is probed over the whole range.
+    last_day = queryset.order_by("-collected_date").values_list("collected_date", flat=True).first()
+    if last_day is None:
+        return queryset.none()
+    per_database = queryset.filter(instance_id=OuterRef("instance_id"), database_name=OuterRef("database_name"))
+    recent = per_database.filter(
+        collected_date__gte=last_day - timedelta(days=RECENT_DAYS), collected_date__lte=last_day
+    )
+    newest = Coalesce(
+        Subquery(recent.order_by("-collected_date").values("collected_date")[:1]),
+        Subquery(per_database.order_by("-collected_date").values("collected_date")[:1]),
     )
     keys = (
         inventory.order_by()
-        .annotate(newest=Subquery(newest))
+        .annotate(newest=newest)
         .filter(newest__isnull=False)
         .values_list("instance_id", "database_name", "newest")
     )
