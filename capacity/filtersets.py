@@ -24,7 +24,7 @@ class DateRangeForm(forms.Form):
         return cleaned
 
 
-def latest_per_database(queryset, *, hide_deleted: bool, inventory=None):
+def latest_per_database(queryset, *, hide_deleted: bool, inventory=None, until=None):
     """The newest row of each (instance, database) among the queryset's rows, index-backed.
 
     The inventory names the databases and one probe per database finds its newest day (see
@@ -36,7 +36,10 @@ def latest_per_database(queryset, *, hide_deleted: bool, inventory=None):
     from .services.readmodels import latest_rows
 
     return latest_rows(
-        queryset, DatabaseInventory.objects.all() if inventory is None else inventory, hide_deleted=hide_deleted
+        queryset,
+        DatabaseInventory.objects.all() if inventory is None else inventory,
+        hide_deleted=hide_deleted,
+        until=until,
     )
 
 
@@ -101,7 +104,10 @@ class DatabaseSizeStatFilterSet(InstanceFiltersMixin):
         # Deleted rows are history most readers do not want; an explicit is_deleted wins.
         hide_deleted = not data.get("include_deleted") and data.get("is_deleted") is None
         if data.get("latest_only"):
-            return latest_per_database(queryset, hide_deleted=hide_deleted, inventory=self.inventory())
+            ends = [day for day in (data.get("end_date"), data.get("collected_date")) if day]
+            return latest_per_database(
+                queryset, hide_deleted=hide_deleted, inventory=self.inventory(), until=min(ends, default=None)
+            )
         return queryset.filter(is_deleted=False) if hide_deleted else queryset
 
     def inventory(self):

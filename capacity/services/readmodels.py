@@ -129,7 +129,7 @@ def fastest_growing_databases(today: date, days: int, limit: int) -> dict[int, i
 # --- latest row per database ----------------------------------------------------------------------
 
 
-def latest_rows(queryset: QuerySet, inventory: QuerySet, *, hide_deleted: bool) -> QuerySet:
+def latest_rows(queryset: QuerySet, inventory: QuerySet, *, hide_deleted: bool, until: date | None = None) -> QuerySet:
     """The newest row of each database among `queryset`'s rows, deleted rows included in the ranking.
 
     `inventory` names the databases (one row each); for each, one backward probe of the unique index
@@ -138,11 +138,16 @@ def latest_rows(queryset: QuerySet, inventory: QuerySet, *, hide_deleted: bool) 
     queryset the API can count and page. A database whose newest row is deleted is dropped when
     `hide_deleted`, rather than answered with an older row from before it vanished.
     """
-    # The newest day of any row in the queryset bounds every database's newest day. A probe within
+    # The newest collection on or before `until` (the range's end) bounds every database's newest day. A probe within
     # the month before it prunes all but a couple of monthly partitions (and the DEFAULT one, which
     # would otherwise keep PostgreSQL from reading the partitions in order); only a database with no
     # row in that month (one that vanished long ago) is probed over the whole range.
-    last_day = queryset.order_by("-collected_date").values_list("collected_date", flat=True).first()
+    # That day is read from the instance totals (written with every collection; one probe of an
+    # index), not from the daily rows, whose newest row would be a probe of every partition.
+    totals = InstanceSizeStat.objects.filter(instance_id__in=inventory.order_by().values("instance_id"))
+    if until is not None:
+        totals = totals.filter(collected_date__lte=until)
+    last_day = totals.order_by("-collected_date").values_list("collected_date", flat=True).first()
     if last_day is None:
         return queryset.none()
     per_database = queryset.filter(instance_id=OuterRef("instance_id"), database_name=OuterRef("database_name"))
@@ -153,15 +158,12 @@ def latest_rows(queryset: QuerySet, inventory: QuerySet, *, hide_deleted: bool) 
         Subquery(recent.order_by("-collected_date").values("collected_date")[:1]),
         Subquery(per_database.order_by("-collected_date").values("collected_date")[:1]),
     )
-    keys = (
-        inventory.order_by()
-        .annotate(newest=newest)
-        .filter(newest__isnull=False)
-        .values_list("instance_id", "database_name", "newest")
-    )
+    # No filter on `newest` in SQL: it would evaluate the probes a second time.
+    keys = inventory.order_by().annotate(newest=newest).values_list("instance_id", "database_name", "newest")
     grouped: dict[tuple[date, int], list[str]] = defaultdict(list)
     for instance_id, name, day in keys:
-        grouped[(day, instance_id)].append(name)
+        if day is not None:
+            grouped[(day, instance_id)].append(name)
     if not grouped:
         return queryset.none()
     condition = Q()
