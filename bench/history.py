@@ -459,7 +459,8 @@ def start_gunicorn(env: dict, port: int) -> subprocess.Popen:
     gunicorn = Path(sys.executable).with_name("gunicorn")
     process = subprocess.Popen(
         [str(gunicorn), "capacity_site.wsgi:application", "-w", "2", "-b", f"127.0.0.1:{port}"]
-        + ["--log-level", "warning"],
+        # A long timeout: a request that takes long should be measured, not killed.
+        + ["--log-level", "warning", "--timeout", "600"],
         cwd=ROOT,
         env=os.environ | env,
         start_new_session=True,
