@@ -445,7 +445,7 @@ def get(port: int, path: str, cookie: str) -> tuple[int, float, int]:
     import http.client
 
     t0 = time.perf_counter()
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
     try:
         conn.request("GET", path, headers={"Cookie": cookie, "Accept": "application/json, text/html"})
         response = conn.getresponse()
