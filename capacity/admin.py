@@ -50,9 +50,10 @@ class DatabaseSizeStatAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["collected_date", "is_deleted", "instance__db_type", "instance"]
     search_fields = ["database_name", "instance__name"]
-    # The instances of a page in a second query rather than a join: with a join, MySQL/MariaDB starts
-    # from the small instance table and sorts every daily row for the first page.
-    list_select_related = False
+    # The instances of a page in a second query rather than a join (an empty tuple: no select_related
+    # at all): with a join, MySQL/MariaDB starts from the small instance table and sorts every daily
+    # row for the first page.
+    list_select_related = ()
     # Years of daily rows: no count of the whole table, an estimated count of the filtered one, and
     # no date hierarchy (its year and month links are a scan of every row).
     show_full_result_count = False

@@ -38,7 +38,7 @@ PINNED = {
     "metrics": ("/metrics", 2),
     "dashboard": ("/admin/capacity/instancesizestat/dashboard/", 15),
     "instance_page": ("/admin/instances/instance/{pk}/capacity/", 12),
-    "database_sizes_admin": ("/admin/capacity/databasesizestat/", 5),
+    "database_sizes_admin": ("/admin/capacity/databasesizestat/", 6),
 }
 
 
