@@ -352,3 +352,76 @@ def test_the_admin_shows_a_stored_url_no_longer_valid(django_user_model, editor)
         assert listing.status_code == 200 and "1–65535" in listing.content.decode()
         page = client.get(f"/admin/alerting/alertrule/{rule.pk}/change/")
         assert page.status_code == 200
+
+
+def _tls_receiver(tmp_path, name):
+    """An https receiver on 127.0.0.1 whose certificate names `name` only, and a CA file that trusts it."""
+    import datetime
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    seen = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            seen.append(self.headers["Host"])
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    return server, cert_file, seen
+
+
+def test_https_goes_to_the_checked_address_and_verifies_the_name(tmp_path, settings, resolver, monkeypatch):
+    answers, lookups = resolver
+    server, ca_file, seen = _tls_receiver(tmp_path, "hooks.corp.example")
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        port = server.server_address[1]
+        monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
+        answers["hooks.corp.example"] = ["127.0.0.1"]
+        answers["other.corp.example"] = ["127.0.0.1"]
+        settings.CAPACITY_WEBHOOK_ALLOWED_NETWORKS = [f"127.0.0.1:{port}"]
+        assert post_json(f"https://hooks.corp.example:{port}/x", {"status": "firing"}, 5) == (200, "")
+        assert seen == [f"hooks.corp.example:{port}"] and lookups == ["hooks.corp.example"]
+        # The same address under a name the certificate does not carry: refused by TLS, nothing posted.
+        status, error = post_json(f"https://other.corp.example:{port}/x", {"status": "firing"}, 5)
+        assert status is None and error.startswith("The webhook's TLS failed"), error
+        assert len(seen) == 1
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
