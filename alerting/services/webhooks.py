@@ -145,8 +145,7 @@ def _send(web: net.WebURL, addresses, body: bytes, headers: dict, timeout: float
             except (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError) as exc:
                 error = exc
                 continue
-            response.drain_conn()
-            response.release_conn()
+            response.close()  # only the status and headers count: an endless body is never read
             return response
     raise error
 
