@@ -66,7 +66,9 @@ class AlertRuleAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("webhook URL"))
     def webhook(self, obj):
-        return obj.redacted_webhook_url or "—"
+        shown = obj.redacted_webhook_url or "—"
+        problem = obj.webhook_problem
+        return _("%(url)s (invalid: %(reason)s)") % {"url": shown, "reason": problem} if problem else shown
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "threshold_bytes":  # typed and shown with a unit: "50 GiB"
@@ -92,9 +94,18 @@ class AlertRuleAdmin(admin.ModelAdmin):
         where = obj.instance.name if obj.instance_id else _("Every active instance")
         return f"{where} ({obj.get_db_type_display()})" if obj.db_type else where
 
-    @admin.display(description=_("webhook"), boolean=True)
+    @admin.display(description=_("webhook"))
     def has_webhook(self, obj):
-        return bool(obj.webhook_url)
+        if not obj.webhook_url:
+            return "—"
+        problem = obj.webhook_problem
+        if problem:  # a stored value no longer valid (an address now refused, a port out of range)
+            return format_html(
+                '<span class="capacity-status capacity-status-failed" title="{}">{}</span>',
+                problem,
+                _("invalid: %(reason)s") % {"reason": problem},
+            )
+        return _("yes")
 
     @admin.display(description=_("firing"), ordering="firing_count")
     def firing(self, obj):

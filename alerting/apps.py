@@ -7,4 +7,8 @@ class AlertingConfig(AppConfig):
     verbose_name = _("Alerting")
 
     def ready(self):
+        from common.net import allowlist
+
         from . import receivers  # noqa: F401  (connects to capacity.signals.collection_finished)
+
+        allowlist()  # a malformed CAPACITY_WEBHOOK_ALLOWED_NETWORKS stops the start with the entry named

@@ -1,7 +1,6 @@
 """Alert rules (thresholds on the collected sizes) and the alerts they raise."""
 
 from decimal import Decimal
-from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -9,6 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from capacity.services.forecast import MIN_DAYS
+from common import net
 from common.validators import validate_webhook_url
 from instances.choices import DbType
 
@@ -108,10 +108,16 @@ class AlertRule(models.Model):
         """Scheme and host only: webhook paths often carry the receiver's secret token."""
         if not self.webhook_url:
             return ""
-        parts = urlsplit(self.webhook_url)
-        host = parts.hostname or ""
-        port = f":{parts.port}" if parts.port else ""
-        return f"{parts.scheme}://{host}{port}/…"
+        try:
+            web = net.parse_url(self.webhook_url)
+        except net.UnsafeURL:
+            return "…"  # a stored value no longer valid: webhook_problem says why
+        return f"{web.scheme}://{web.host_header}/…"
+
+    @property
+    def webhook_problem(self) -> str:
+        """Why the stored webhook URL would not be sent to, seen without a DNS lookup; "" when fine or none."""
+        return net.url_problem(self.webhook_url) if self.webhook_url else ""
 
     def clean(self):
         super().clean()

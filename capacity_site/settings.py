@@ -170,6 +170,9 @@ CAPACITY_RETENTION_DAYS = env.int("CAPACITY_RETENTION_DAYS", default=730)
 CAPACITY_CERTS_DIR = env.str("CAPACITY_CERTS_DIR", default=None)  # unset: no engine option may name a file
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 CAPACITY_WEBHOOK_TIMEOUT = env.float("CAPACITY_WEBHOOK_TIMEOUT", default=10.0)
+# Hosts, addresses or CIDRs (each optionally :port) that alert webhooks may reach although they are
+# loopback, private or link-local: an in-house receiver. Empty: only public addresses (common/net.py).
+CAPACITY_WEBHOOK_ALLOWED_NETWORKS = env.list("CAPACITY_WEBHOOK_ALLOWED_NETWORKS", default=[])
 REDIS_URL = env.str("REDIS_URL", default="")
 
 for _name in ("CAPACITY_CONCURRENCY", "CAPACITY_CONNECT_TIMEOUT", "CAPACITY_QUERY_TIMEOUT", "CAPACITY_RETENTION_DAYS"):

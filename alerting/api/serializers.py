@@ -67,6 +67,12 @@ class AlertRuleSerializer(serializers.ModelSerializer):
             "Shown in full only to those who may change rules."
         ),
     )
+    webhook_status = serializers.SerializerMethodField(
+        help_text=_(
+            '"" without a webhook, "ok", or "invalid: …" when the stored URL would not be sent to (an '
+            "address now refused, a port out of range). Host names are resolved only when saving and delivering."
+        )
+    )
     unit = serializers.ChoiceField(choices=AlertUnit.choices, read_only=True)
     firing_count = serializers.IntegerField(read_only=True, help_text=_("Alerts of this rule firing now."))
 
@@ -86,11 +92,18 @@ class AlertRuleSerializer(serializers.ModelSerializer):
             "window_days",
             "unit",
             "webhook_url",
+            "webhook_status",
             "is_active",
             "firing_count",
             "created_at",
             "updated_at",
         ]
+
+    def get_webhook_status(self, rule) -> str:
+        if not rule.webhook_url:
+            return ""
+        problem = rule.webhook_problem
+        return _("invalid: %(reason)s") % {"reason": problem} if problem else "ok"
 
     def to_representation(self, instance):
         data = super().to_representation(instance)

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.viewsets import ModelViewSet, ReadOnlyModelViewSet
 
-from common.api.mixins import ANY_ID, AnnotatedWriteMixin
+from common.api.mixins import ANY_ID, AnnotatedWriteMixin, AuditedWriteMixin
 
 from ..choices import AlertStatus
 from ..filtersets import AlertFilterSet, AlertRuleFilterSet
@@ -29,7 +29,7 @@ from .serializers import AlertRuleSerializer, AlertSerializer
     partial_update=extend_schema(summary=_("Change an alert rule")),
     destroy=extend_schema(summary=_("Delete an alert rule and its alerts")),
 )
-class AlertRuleViewSet(AnnotatedWriteMixin, ModelViewSet):
+class AlertRuleViewSet(AuditedWriteMixin, AnnotatedWriteMixin, ModelViewSet):
     queryset = (
         AlertRule.objects.select_related("instance")
         .annotate(firing_count=Count("alerts", filter=Q(alerts__status=AlertStatus.FIRING)))

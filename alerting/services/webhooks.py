@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import http.client
+import base64
 import json
 import logging
-import urllib.error
-import urllib.request
 from collections.abc import Iterable
 from decimal import Decimal
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
+import urllib3
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+
+from common import net
 
 from ..choices import KIND_UNIT
 from ..models import Alert
@@ -90,83 +91,125 @@ def queue_webhooks(alerts: Iterable[Alert]) -> int:
     return queued
 
 
-class _WebhookRedirects(urllib.request.HTTPRedirectHandler):
-    """Follow a redirect only to http(s), never from https down to http, and re-send the same POST."""
-
-    max_redirections = WEBHOOK_MAX_REDIRECTS
-
-    @staticmethod
-    def _refuse_other_schemes(req, fp, code, headers, newurl):
-        before, after = urlsplit(req.full_url).scheme, urlsplit(newurl).scheme
-        if after not in WEBHOOK_SCHEMES or (before == "https" and after != "https"):
-            reason = _("redirect to %(url)s not followed") % {"url": newurl}
-            raise urllib.error.HTTPError(req.full_url, code, reason, headers, fp)
-
-    def http_error_302(self, req, fp, code, msg, headers):
-        # Checked before urllib's own rules, which would still follow ftp: and word a refusal differently.
-        location = headers.get("location") or headers.get("uri")
-        if location:
-            self._refuse_other_schemes(req, fp, code, headers, urljoin(req.full_url, location))
-        return super().http_error_302(req, fp, code, msg, headers)
-
-    http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        self._refuse_other_schemes(req, fp, code, headers, newurl)
-        return urllib.request.Request(
-            newurl,
-            data=req.data,
-            headers=dict(req.headers),
-            origin_req_host=req.origin_req_host,
-            unverifiable=True,
-            method="POST",
-        )
+REDIRECT_CODES = (301, 302, 303, 307, 308)
 
 
-def _opener() -> urllib.request.OpenerDirector:
-    # Only the HTTP(S) handlers: no file:, ftp: or data: handler for a URL to reach.
-    opener = urllib.request.OpenerDirector()
-    for handler in (
-        urllib.request.ProxyHandler(),
-        urllib.request.HTTPHandler(),
-        urllib.request.HTTPSHandler(),
-        urllib.request.HTTPDefaultErrorHandler(),
-        _WebhookRedirects(),
-        urllib.request.HTTPErrorProcessor(),
-    ):
-        opener.add_handler(handler)
-    return opener
+class _NotFollowed(Exception):
+    pass
+
+
+def redirect_target(current: str, location: str) -> str:
+    """Where a redirect leads, when it may be followed: http(s) only, never from https down to http."""
+    url = urljoin(current, location)
+    before, after = urlsplit(current).scheme.lower(), urlsplit(url).scheme.lower()
+    if after not in WEBHOOK_SCHEMES or (before == "https" and after != "https"):
+        raise _NotFollowed(url)
+    return url
+
+
+def _basic_auth(userinfo: str) -> str:
+    user, _colon, password = userinfo.partition(":")
+    token = f"{unquote(user)}:{unquote(password)}".encode()
+    return "Basic " + base64.b64encode(token).decode("ascii")
+
+
+def _send(web: net.WebURL, addresses, body: bytes, headers: dict, timeout: float) -> urllib3.BaseHTTPResponse:
+    """POST to one of the checked addresses, in order: never a new lookup of the name, never a proxy."""
+    error: Exception | None = None
+    for address in addresses:
+        options = {
+            "host": str(address),
+            "port": web.port,
+            "timeout": urllib3.Timeout(connect=timeout, read=timeout),
+            "retries": False,
+            "maxsize": 1,
+        }
+        if web.scheme == "https":
+            pool_class = urllib3.HTTPSConnectionPool
+            # TLS is checked against the name in the URL although the socket goes to the checked address.
+            options.update(cert_reqs="CERT_REQUIRED", server_hostname=web.host, assert_hostname=web.host)
+        else:
+            pool_class = urllib3.HTTPConnectionPool
+        with pool_class(**options) as pool:
+            try:
+                response = pool.urlopen(
+                    "POST",
+                    web.target,
+                    body=body,
+                    headers={**headers, "Host": web.host_header},
+                    redirect=False,
+                    retries=False,
+                    assert_same_host=False,
+                    preload_content=False,
+                )
+            except (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError) as exc:
+                error = exc
+                continue
+            response.close()  # only the status and headers count: an endless body is never read
+            return response
+    raise error
+
+
+def _failure(exc: Exception, timeout: float) -> str:
+    if isinstance(exc, urllib3.exceptions.NewConnectionError):  # a subclass of the timeout, so first
+        reason = exc.__context__ or exc
+        return _("Could not reach the webhook: %(reason)s") % {"reason": reason}
+    if isinstance(exc, urllib3.exceptions.TimeoutError):
+        return _("No answer within %(s)s seconds.") % {"s": f"{timeout:g}"}
+    if isinstance(exc, urllib3.exceptions.SSLError):
+        return _("The webhook's TLS failed: %(reason)s") % {"reason": exc}
+    return _("The webhook failed: %(error)s") % {"error": f"{type(exc).__name__}: {exc}"}
 
 
 def post_json(url: str, payload: dict, timeout: float) -> tuple[int | None, str]:
-    """POST payload as JSON; (HTTP status or None, "" on a 2xx answer or the reason it failed)."""
-    if urlsplit(url).scheme not in WEBHOOK_SCHEMES:
+    """POST payload as JSON; (HTTP status or None, "" on a 2xx answer or the reason it failed).
+
+    Every hop (the URL and each redirect, at most WEBHOOK_MAX_REDIRECTS) is checked by common.net
+    before it is sent, and sent to the address that check resolved.
+    """
+    if urlsplit(url).scheme.lower() not in WEBHOOK_SCHEMES:
         return None, _("Only http and https webhooks are sent.")
     body = json.dumps(payload, cls=DjangoJSONEncoder, ensure_ascii=False).encode("utf-8")
-    request = urllib.request.Request(
-        url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json; charset=utf-8",
-            "User-Agent": "capacity-platform-alerts/1.0",
-            "X-Capacity-Alert-Status": str(payload.get("status", "")),
-        },
-    )
-    try:
-        with _opener().open(request, timeout=timeout) as response:
-            return response.status, ""
-    except urllib.error.HTTPError as exc:
-        exc.close()
-        return exc.code, _("HTTP %(code)d: %(reason)s") % {"code": exc.code, "reason": exc.reason}
-    except urllib.error.URLError as exc:
-        if isinstance(exc.reason, TimeoutError):
-            return None, _("No answer within %(s)s seconds.") % {"s": f"{timeout:g}"}
-        return None, _("Could not reach the webhook: %(reason)s") % {"reason": exc.reason}
-    except TimeoutError:
-        return None, _("No answer within %(s)s seconds.") % {"s": f"{timeout:g}"}
-    except (OSError, http.client.HTTPException, ValueError) as exc:
-        return None, _("The webhook failed: %(error)s") % {"error": f"{type(exc).__name__}: {exc}"}
+    base_headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "User-Agent": "capacity-platform-alerts/1.0",
+        "X-Capacity-Alert-Status": str(payload.get("status", "")),
+    }
+    current, status, origin, auth = url, None, None, ""
+    for _hop in range(WEBHOOK_MAX_REDIRECTS + 1):
+        try:
+            web, addresses = net.check_url(current)
+        except net.UnsafeURL as exc:
+            if status is None:
+                return None, _("Not sent: %(reason)s") % {"reason": exc.message}
+            return status, _("HTTP %(code)d: redirect to %(url)s not followed: %(reason)s") % {
+                "code": status,
+                "url": current,
+                "reason": exc.message,
+            }
+        # A login in the URL is sent as Basic auth, and only to the origin it was written for.
+        if web.userinfo:
+            auth = _basic_auth(web.userinfo)
+        elif web.origin != origin:
+            auth = ""
+        origin = web.origin
+        headers = {**base_headers, "Authorization": auth} if auth else base_headers
+        try:
+            response = _send(web, addresses, body, headers, timeout)
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            return None, _failure(exc, timeout)
+        status = response.status
+        location = response.headers.get("Location")
+        if status in REDIRECT_CODES and location:
+            try:
+                current = redirect_target(current, location)
+            except _NotFollowed as exc:
+                return status, _("HTTP %(code)d: redirect to %(url)s not followed") % {"code": status, "url": exc}
+            continue
+        if 200 <= status < 300:
+            return status, ""
+        return status, _("HTTP %(code)d: %(reason)s") % {"code": status, "reason": response.reason}
+    return status, _("HTTP %(code)d: more than %(n)d redirects") % {"code": status, "n": WEBHOOK_MAX_REDIRECTS}
 
 
 def deliver_webhook(alert_id: int, payload: dict) -> dict:

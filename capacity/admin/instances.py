@@ -152,7 +152,7 @@ class InstanceCapacityAdmin(InstanceAdmin):
     @admin.action(description=_("Test connection"), permissions=["sync_capacity"])
     def action_test_connection(self, request, queryset):
         for instance in queryset.select_related("credential"):
-            result = test_connection(instance)
+            result = test_connection(instance, user=request.user)
             if result.success:
                 self.message_user(
                     request,

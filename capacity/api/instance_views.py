@@ -13,6 +13,7 @@ from common.formatting import to_mib
 from instances import binding, services
 from instances.api.views import InstanceViewSet
 from instances.choices import ErrorKind
+from instances.engines import ConnectionTestResult
 from instances.models import Instance
 from sync_sessions.choices import RecordStatus
 
@@ -84,6 +85,12 @@ class InstanceCapacityViewSet(CSVExportMixin, InstanceViewSet):
             )
         denial = binding.approval_denial(instance)
         if denial:
+            # A refused attempt is recorded too: who tried to reach a target nobody approved.
+            services.record_connection_test(
+                instance,
+                ConnectionTestResult(success=False, error=denial, error_kind=ErrorKind.PERMISSION),
+                user=request.user,
+            )
             return Response(
                 {
                     "success": False,
@@ -94,7 +101,7 @@ class InstanceCapacityViewSet(CSVExportMixin, InstanceViewSet):
                 },
                 status=status.HTTP_403_FORBIDDEN,
             )
-        result = services.test_connection(instance)
+        result = services.test_connection(instance, user=request.user)
         body = ConnectionTestSerializer(result).data
         return Response(body, status=status.HTTP_200_OK if result.success else status.HTTP_502_BAD_GATEWAY)
 

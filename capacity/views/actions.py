@@ -139,7 +139,7 @@ def instance_test_connection(model_admin, request, object_id):
         instance = _instance_or_404(model_admin, request, object_id)
     except Http404 as exc:
         return json_error(str(exc), 404)
-    result = test_connection(instance)
+    result = test_connection(instance, user=request.user)
     body = {
         "success": result.success,
         "server_version": result.server_version,

@@ -1,6 +1,7 @@
 """The API tests' users and clients, generated history, a loopback webhook receiver and a fake engine."""
 
 import json
+import socket
 import threading
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -57,9 +58,33 @@ class Receiver:
             return self.received.wait_for(lambda: len(self.requests) >= count, timeout)
 
 
+PUBLIC_TEST_ADDRESS = "93.184.215.14"  # what the test resolver answers for *.example.com (nothing is sent there)
+
+
+@pytest.fixture(autouse=True)
+def offline_dns(monkeypatch):
+    """Webhook URLs are resolved when saved: *.example.com resolves to a public address, without a DNS server."""
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if isinstance(host, str) and host.rstrip(".").endswith("example.com"):
+            return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (PUBLIC_TEST_ADDRESS, port or 0))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+def allow_webhooks_to(settings, *entries):
+    """Add CAPACITY_WEBHOOK_ALLOWED_NETWORKS entries (a loopback receiver of a test)."""
+    settings.CAPACITY_WEBHOOK_ALLOWED_NETWORKS = [*settings.CAPACITY_WEBHOOK_ALLOWED_NETWORKS, *entries]
+
+
 @pytest.fixture
-def webhook_server():
-    """An HTTP server on 127.0.0.1:<free port> in a thread; yields (base URL, Receiver). Stops at teardown."""
+def webhook_server(settings):
+    """An HTTP server on 127.0.0.1:<free port> in a thread; yields (base URL, Receiver). Stops at teardown.
+
+    Its address and port (only those) are in CAPACITY_WEBHOOK_ALLOWED_NETWORKS, as an in-house receiver.
+    """
     receiver = Receiver()
 
     class Handler(BaseHTTPRequestHandler):
@@ -98,6 +123,7 @@ def webhook_server():
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
+    allow_webhooks_to(settings, f"127.0.0.1:{server.server_address[1]}")
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}", receiver
     finally:
