@@ -4,8 +4,11 @@ and one "other tables" row holding the rest.
 What is kept per database and day (CAPACITY_TABLES_TOP_N = N):
 
 - the N largest tables by total size;
-- up to N more tables that grew most since that database's previous stored collection (a table
-  new since then counts with its whole size), so a small table growing fast is not hidden;
+- up to N more tables that grew most since that database's previous stored collection, so a small
+  table growing fast is not hidden. A table not kept that day (in the "other" row, or new) counts
+  its growth from the most it could have had then: the smaller of the "other" row's total and the
+  N-th largest table of that day. That never overstates growth, so a table that merely sat in the
+  "other" row does not come back as a grower;
 - one row `is_other` (empty schema and table names, `table_count` tables) with the sums of every
   other table, so the rows of the day add up to the sum of all the tables the engine reported.
 
@@ -39,14 +42,22 @@ def top_n() -> int:
     return max(1, int(getattr(settings, "CAPACITY_TABLES_TOP_N", 20)))
 
 
+@dataclass
+class Previous:
+    """One database's stored tables at its previous collection."""
+
+    totals: dict[tuple[str, str], int]
+    #: The most any table not kept that day can have had.
+    hidden_bound: int
+
+
 def select_tables(
-    tables: list[TableSize], previous: dict[tuple[str, str], int] | None, n: int
+    tables: list[TableSize], previous: Previous | None, n: int
 ) -> tuple[list[tuple[TableSize, bool]], list[TableSize]]:
     """Split one database's tables into the kept ones and the rest.
 
-    Returns ([(table, kept_for_growth)], rest). `previous` maps (schema, table) to its total at
-    the database's previous stored collection; None when there was none (then nothing is kept
-    for its growth: every table would look new).
+    Returns ([(table, kept_for_growth)], rest). `previous` is the database's previous stored
+    collection; None when there was none (then nothing is kept for its growth).
     """
     ordered = sorted(tables, key=lambda t: (-t.total_size_bytes, t.schema_name, t.table_name))
     kept = [(t, False) for t in ordered[:n]]
@@ -54,7 +65,8 @@ def select_tables(
     if previous is not None and rest:
 
         def growth(t: TableSize) -> int:
-            return t.total_size_bytes - previous.get((t.schema_name, t.table_name), 0)
+            before = previous.totals.get((t.schema_name, t.table_name), previous.hidden_bound)
+            return t.total_size_bytes - before
 
         growers = sorted((t for t in rest if growth(t) > 0), key=lambda t: (-growth(t), t.schema_name, t.table_name))
         chosen = {(t.schema_name, t.table_name) for t in growers[:n]}
@@ -63,7 +75,7 @@ def select_tables(
     return kept, rest
 
 
-def _previous_totals(instance, database_names: list[str], today) -> dict[str, dict[tuple[str, str], int]]:
+def _previous(instance, database_names: list[str], today, n: int) -> dict[str, Previous]:
     """Each database's tables at its latest stored collection before `today`, in one query."""
     previous_date = (
         TableSizeStat.objects.filter(
@@ -75,11 +87,21 @@ def _previous_totals(instance, database_names: list[str], today) -> dict[str, di
     rows = TableSizeStat.objects.filter(
         instance=instance, database_name__in=database_names, collected_date=Subquery(previous_date)
     ).values_list("database_name", "schema_name", "table_name", "is_other", "total_size_bytes")
-    previous: dict[str, dict[tuple[str, str], int]] = {}
+    totals: dict[str, dict[tuple[str, str], int]] = {}
+    other: dict[str, int] = {}
     for database, schema, table, is_other, total in rows:
-        known = previous.setdefault(database, {})
-        if not is_other:
+        known = totals.setdefault(database, {})
+        if is_other:
+            other[database] = total
+        else:
             known[(schema, table)] = total
+    previous = {}
+    for database, known in totals.items():
+        largest = sorted(known.values(), reverse=True)
+        bound = other.get(database, 0)
+        if len(largest) >= n:
+            bound = min(bound, largest[n - 1])
+        previous[database] = Previous(known, bound)
     return previous
 
 
@@ -90,7 +112,7 @@ def save_tables(instance, result: CollectResult, collected_date, collected_at) -
         return TablesOutcome()
     n = top_n()
     names = sorted(result.tables)
-    previous = _previous_totals(instance, names, collected_date)
+    previous = _previous(instance, names, collected_date, n)
     rows: list[TableSizeStat] = []
     count = 0
     for name in names:
