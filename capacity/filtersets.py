@@ -9,7 +9,7 @@ from common.filters import BooleanFilter, DateFilter, DateRangeForm, KeyMultiple
 from instances.choices import DbType
 from instances.models import Instance
 
-from .models import DatabaseInventory, DatabaseSizeStat, InstanceSizeStat
+from .models import DatabaseInventory, DatabaseSizeStat, InstanceSizeStat, TableSizeStat
 
 
 def latest_per_database(queryset, *, hide_deleted: bool, inventory=None, until=None):
@@ -154,3 +154,42 @@ class DatabaseInventoryFilterSet(InstanceFiltersMixin):
     class Meta:
         model = DatabaseInventory
         fields = ["id", "instance_id", "instance", "db_type", "database_name", "search", "is_system", "is_deleted"]
+
+
+class TableSizeStatFilterSet(django_filters.FilterSet):
+    """One database's tables under /instances/{instance_id}/tables/.
+
+    Without `table_name`: the tables of one day, the latest collection of the database unless
+    `date` names another. With `table_name` (and `schema_name` to tell tables of two schemas
+    apart): that table's history, narrowed by `start_date`/`end_date`.
+    """
+
+    database_name = django_filters.CharFilter(required=True, label=_("Database name"))
+    date = DateFilter(method="filter_applied_last", label=_("Day (default: the latest collection)"))
+    table_name = django_filters.CharFilter(method="filter_applied_last", label=_("Table name (its history)"))
+    schema_name = django_filters.CharFilter(label=_("Schema name"))
+    start_date = DateFilter(field_name="collected_date", lookup_expr="gte", label=_("From date"))
+    end_date = DateFilter(field_name="collected_date", lookup_expr="lte", label=_("To date"))
+
+    class Meta:
+        model = TableSizeStat
+        form = DateRangeForm
+        fields = ["database_name", "date", "table_name", "schema_name", "start_date", "end_date"]
+
+    def filter_applied_last(self, queryset, name, value):
+        # date and table_name choose between a day and a history: see filter_queryset.
+        return queryset
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        data = self.form.cleaned_data
+        if data.get("table_name"):
+            return queryset.filter(table_name=data["table_name"], is_other=False).order_by(
+                "-collected_date", "schema_name"
+            )
+        day = data.get("date")
+        if day is None:
+            day = queryset.order_by("-collected_date").values_list("collected_date", flat=True).first()
+        return queryset.filter(collected_date=day).order_by(
+            "is_other", "-total_size_bytes", "schema_name", "table_name"
+        )

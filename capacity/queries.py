@@ -24,6 +24,7 @@ from .models import (
     DatabaseSizeStat,
     InstanceSizeAggregate,
     InstanceSizeStat,
+    TableSizeStat,
 )
 
 # A missed night or two must not dip the fleet curve; an instance silent for longer drops out of it.
@@ -190,4 +191,71 @@ def with_latest_size(queryset: QuerySet) -> QuerySet:
         latest_total_size_bytes=Subquery(latest.values("total_size_bytes")[:1]),
         latest_database_count=Subquery(latest.values("database_count")[:1]),
         latest_collected_date=Subquery(latest.values("collected_date")[:1]),
+    )
+
+
+# --- table sizes -------------------------------------------------------------------------------
+
+
+def _table_size_on(day: date):
+    """The same table's total at its latest stored collection on or before `day` (None: not kept then)."""
+    return Subquery(
+        TableSizeStat.objects.filter(
+            instance=OuterRef("instance"),
+            database_name=OuterRef("database_name"),
+            schema_name=OuterRef("schema_name"),
+            table_name=OuterRef("table_name"),
+            is_other=False,
+            collected_date__lte=day,
+        )
+        .order_by("-collected_date")
+        .values("total_size_bytes")[:1],
+        output_field=BigIntegerField(),
+    )
+
+
+def database_tables(instance: Instance, database: str) -> tuple[date | None, list[TableSizeStat]]:
+    """One database's tables kept on its latest collection, largest first and the "other" row last,
+    each with `growth_7d_bytes` and `growth_30d_bytes` (None where the table was not kept back then)."""
+    rows = TableSizeStat.objects.filter(instance=instance, database_name=database)
+    latest = rows.order_by("-collected_date").values_list("collected_date", flat=True).first()
+    if latest is None:
+        return None, []
+    growth = {}
+    for days in GROWTH_WINDOWS:
+        growth[f"before_{days}d"] = _table_size_on(latest - timedelta(days=days))
+    tables = list(
+        rows.filter(collected_date=latest)
+        .annotate(**growth)
+        .order_by("is_other", "-total_size_bytes", "schema_name", "table_name")
+    )
+    for table in tables:
+        for days in GROWTH_WINDOWS:
+            before = getattr(table, f"before_{days}d")
+            value = None if table.is_other or before is None else table.total_size_bytes - before
+            setattr(table, f"growth_{days}d_bytes", value)
+    return latest, tables
+
+
+def fastest_growing_tables(today: date | None = None, days: int = 7, limit: int = 10) -> list[TableSizeStat]:
+    """The tables that grew most over `days` days across the fleet, from each database's latest
+    collection of the last few days; tables not kept `days` days ago are left out (no basis)."""
+    today = today or timezone.localdate()
+    latest_of_database = (
+        TableSizeStat.objects.filter(instance=OuterRef("instance"), database_name=OuterRef("database_name"))
+        .order_by("-collected_date")
+        .values("collected_date")[:1]
+    )
+    return list(
+        TableSizeStat.objects.filter(
+            is_other=False,
+            collected_date__gte=today - timedelta(days=FLEET_CARRY_DAYS),
+            collected_date=Subquery(latest_of_database),
+        )
+        .annotate(before=_table_size_on(today - timedelta(days=days)))
+        .filter(before__isnull=False)
+        .annotate(growth_bytes=ExpressionWrapper(F("total_size_bytes") - F("before"), output_field=BigIntegerField()))
+        .filter(growth_bytes__gt=0)
+        .select_related("instance")
+        .order_by("-growth_bytes", "database_name", "schema_name", "table_name")[:limit]
     )

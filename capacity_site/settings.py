@@ -174,8 +174,20 @@ CAPACITY_WEBHOOK_TIMEOUT = env.float("CAPACITY_WEBHOOK_TIMEOUT", default=10.0)
 # loopback, private or link-local: an in-house receiver. Empty: only public addresses (common/net.py).
 CAPACITY_WEBHOOK_ALLOWED_NETWORKS = env.list("CAPACITY_WEBHOOK_ALLOWED_NETWORKS", default=[])
 REDIS_URL = env.str("REDIS_URL", default="")
+# Table sizes: off unless an instance says otherwise; the largest N tables per database and day.
+CAPACITY_COLLECT_TABLES = env.bool("CAPACITY_COLLECT_TABLES", default=False)
+CAPACITY_TABLES_TOP_N = env.int("CAPACITY_TABLES_TOP_N", default=20)
+# Seconds one instance's table read may take, on top of its size collection's limit.
+CAPACITY_TABLES_BUDGET_SECONDS = env.int("CAPACITY_TABLES_BUDGET_SECONDS", default=60)
 
-for _name in ("CAPACITY_CONCURRENCY", "CAPACITY_CONNECT_TIMEOUT", "CAPACITY_QUERY_TIMEOUT", "CAPACITY_RETENTION_DAYS"):
+for _name in (
+    "CAPACITY_CONCURRENCY",
+    "CAPACITY_CONNECT_TIMEOUT",
+    "CAPACITY_QUERY_TIMEOUT",
+    "CAPACITY_RETENTION_DAYS",
+    "CAPACITY_TABLES_TOP_N",
+    "CAPACITY_TABLES_BUDGET_SECONDS",
+):
     if globals()[_name] < 1:
         raise ImproperlyConfigured(f"{_name} must be a positive whole number, got {globals()[_name]}.")
 

@@ -104,7 +104,7 @@ class InstanceAdmin(admin.ModelAdmin):
     ]
     fieldsets = [
         (None, {"fields": ["name", "db_type", "host", "port", "credential", "is_active", "description"]}),
-        (_("Engine options and capacity"), {"fields": ["options", "capacity_limit_bytes"]}),
+        (_("Engine options and capacity"), {"fields": ["options", "capacity_limit_bytes", "collect_tables"]}),
         (_("Last collection"), {"fields": readonly_fields}),
     ]
     list_select_related = ["credential"]

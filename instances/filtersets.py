@@ -51,6 +51,7 @@ class InstanceFilterSet(django_filters.FilterSet):
             label=_("Credential (name)"),
         )
     )
+    collect_tables = BooleanFilter(label=_("Collect table sizes (as set on the instance; unset matches neither)"))
     last_sync_status = django_filters.CharFilter(label=_("Last collection status"))
     last_sync_error_kind = django_filters.MultipleChoiceFilter(choices=ErrorKind.choices, label=_("Last error kind"))
 
@@ -66,6 +67,7 @@ class InstanceFilterSet(django_filters.FilterSet):
             "description",
             "credential_id",
             "credential",
+            "collect_tables",
             "last_sync_status",
             "last_sync_error_kind",
         ]

@@ -116,6 +116,13 @@ class Instance(models.Model):
         validators=[MinValueValidator(1)],
         help_text=_("The room this instance has, used to forecast the days until it is full."),
     )
+    collect_tables = models.BooleanField(
+        _("collect table sizes"),
+        null=True,
+        blank=True,
+        default=None,
+        help_text=_("Keep the largest tables of each database every day. Unknown: follow CAPACITY_COLLECT_TABLES."),
+    )
     # The outcome of the latest collection, kept here so lists need no history scan.
     last_sync_at = models.DateTimeField(_("last collection"), null=True, blank=True)
     last_sync_status = models.CharField(_("last collection status"), max_length=20, blank=True, default="")

@@ -50,6 +50,13 @@ class DatabaseForecastSerializer(TrendSerializer):
 class InstanceTrendSerializer(TrendSerializer):
     capacity_limit_bytes = serializers.IntegerField(allow_null=True)
     capacity_limit_mb = MebibytesField(source="capacity_limit_bytes", allow_null=True)
+    footprint_bytes = serializers.IntegerField(
+        allow_null=True,
+        help_text=_(
+            "What days_until_full starts from when the engine tells on-disk sizes: allocated bytes where "
+            "known, the size elsewhere; null when no database has an allocated size."
+        ),
+    )
     days_until_full = serializers.IntegerField(
         allow_null=True,
         help_text=_(

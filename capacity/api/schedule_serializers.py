@@ -142,6 +142,7 @@ class PartitionStateSerializer(serializers.Serializer):
     vendor = serializers.CharField()
     detail = serializers.CharField()
     partitions = PartitionSerializer(many=True)
+    table_size_partitions = PartitionSerializer(many=True, help_text=_("The table size history's partitions."))
     next_to_create = NextPartitionSerializer(allow_null=True)
     months_ahead = serializers.IntegerField()
 
@@ -182,3 +183,6 @@ class CleanupResultSerializer(serializers.Serializer):
     instance_size_rows_deleted = serializers.IntegerField()
     partitions_dropped = DroppedPartitionSerializer(many=True)
     partitions_created = serializers.ListField(child=serializers.CharField())
+    table_size_rows_deleted = serializers.IntegerField(help_text=_("Table size rows removed."))
+    table_partitions_dropped = DroppedPartitionSerializer(many=True)
+    table_partitions_created = serializers.ListField(child=serializers.CharField())

@@ -113,12 +113,13 @@ class PartitionCleanupView(APIView):
         data = result.as_dict()
         data["success"] = True
         data["detail"] = _(
-            "Removed %(db_rows)d database size rows and %(instance_rows)d instance size rows dated before "
-            "%(cutoff)s; %(partitions)d partitions dropped."
+            "Removed %(db_rows)d database size rows, %(instance_rows)d instance size rows and %(table_rows)d "
+            "table size rows dated before %(cutoff)s; %(partitions)d partitions dropped."
         ) % {
             "db_rows": result.database_size_rows_deleted,
             "instance_rows": result.instance_size_rows_deleted,
+            "table_rows": result.table_size_rows_deleted,
             "cutoff": result.cutoff_date.isoformat(),
-            "partitions": len(result.partitions_dropped),
+            "partitions": len(result.partitions_dropped) + len(result.table_partitions_dropped),
         }
         return Response(CleanupResultSerializer(data).data)

@@ -5,7 +5,7 @@ from common.api.fields import MebibytesField
 from instances.api.serializers import InstanceSerializer as BaseInstanceSerializer
 from instances.choices import DbType
 
-from ..models import DatabaseSizeStat, InstanceSizeStat
+from ..models import DatabaseSizeStat, InstanceSizeStat, TableSizeStat
 
 
 class DatabaseSizeStatSerializer(serializers.ModelSerializer):
@@ -15,6 +15,7 @@ class DatabaseSizeStatSerializer(serializers.ModelSerializer):
     data_size_mb = MebibytesField(source="data_size_bytes")
     index_size_mb = MebibytesField(source="index_size_bytes", allow_null=True)
     log_size_mb = MebibytesField(source="log_size_bytes", allow_null=True)
+    allocated_size_mb = MebibytesField(source="allocated_size_bytes", allow_null=True)
 
     class Meta:
         model = DatabaseSizeStat
@@ -30,12 +31,53 @@ class DatabaseSizeStatSerializer(serializers.ModelSerializer):
             "index_size_mb",
             "log_size_bytes",
             "log_size_mb",
+            "allocated_size_bytes",
+            "allocated_size_mb",
             "collected_date",
             "collected_at",
             "is_deleted",
             "deleted_at",
         ]
         read_only_fields = fields
+
+
+class TableSizeStatSerializer(serializers.ModelSerializer):
+    """One table's size on one day; the "other tables" row has null names and `table_count` tables."""
+
+    schema_name = serializers.SerializerMethodField()
+    table_name = serializers.SerializerMethodField()
+    data_size_mb = MebibytesField(source="data_size_bytes")
+    index_size_mb = MebibytesField(source="index_size_bytes")
+    lob_size_mb = MebibytesField(source="lob_size_bytes", allow_null=True)
+    total_size_mb = MebibytesField(source="total_size_bytes")
+
+    class Meta:
+        model = TableSizeStat
+        fields = [
+            "database_name",
+            "schema_name",
+            "table_name",
+            "is_other",
+            "table_count",
+            "rows_estimate",
+            "data_size_bytes",
+            "data_size_mb",
+            "index_size_bytes",
+            "index_size_mb",
+            "lob_size_bytes",
+            "lob_size_mb",
+            "total_size_bytes",
+            "total_size_mb",
+            "collected_date",
+            "collected_at",
+        ]
+        read_only_fields = fields
+
+    def get_schema_name(self, obj) -> str | None:
+        return None if obj.is_other else obj.schema_name
+
+    def get_table_name(self, obj) -> str | None:
+        return None if obj.is_other else obj.table_name
 
 
 class InstanceTotalSerializer(serializers.ModelSerializer):

@@ -10,7 +10,7 @@ from common.api.mixins import ANY_ID
 from .forecast_views import InstanceForecastView
 from .instance_views import InstanceCapacityViewSet
 from .schedule_views import CapacityStatusView, DatabaseSizeAggregationView, PartitionCleanupView
-from .views import CapacityStatsView, CollectView, DatabaseSizeViewSet, InstanceDatabaseViewSet
+from .views import CapacityStatsView, CollectView, DatabaseSizeViewSet, InstanceDatabaseViewSet, TableSizeViewSet
 
 INSTANCE = rf"instances/(?P<instance_id>{ANY_ID})"
 # The two plain views below name the id `pk`, as their published schema ({id}) always has.
@@ -20,6 +20,7 @@ router = SimpleRouter()
 router.register("instances", InstanceCapacityViewSet, basename="instance")
 router.register(rf"{INSTANCE}/database-sizes", DatabaseSizeViewSet, basename="database-size")
 router.register(rf"{INSTANCE}/databases", InstanceDatabaseViewSet, basename="instance-database")
+router.register(rf"{INSTANCE}/tables", TableSizeViewSet, basename="instance-table")
 
 urlpatterns = [
     re_path(rf"{INSTANCE_PK}/forecast/$", InstanceForecastView.as_view(), name="instance-forecast"),

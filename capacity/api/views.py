@@ -18,8 +18,8 @@ from instances.models import Instance
 from sync_sessions.choices import SyncType
 from sync_sessions.models import SyncSession
 
-from ..filtersets import InstanceDatabaseSizeStatFilterSet, InstanceSizeStatFilterSet
-from ..models import DatabaseSizeStat, InstanceSizeStat
+from ..filtersets import InstanceDatabaseSizeStatFilterSet, InstanceSizeStatFilterSet, TableSizeStatFilterSet
+from ..models import DatabaseSizeStat, InstanceSizeStat, TableSizeStat
 from ..queries import with_latest_size
 from ..services import readmodels
 from ..services.collect import start_queued_collection
@@ -29,6 +29,7 @@ from .serializers import (
     DatabaseSizeStatSerializer,
     DatabaseSizeSummarySerializer,
     InstanceTotalSerializer,
+    TableSizeStatSerializer,
 )
 
 INSTANCE_ID_PARAMETER = OpenApiParameter("instance_id", OpenApiTypes.INT, OpenApiParameter.PATH)
@@ -180,6 +181,26 @@ class InstanceDatabaseViewSet(CSVExportMixin, InstanceChildMixin, mixins.ListMod
         # keyed read (and prunes the monthly partitions), whatever the length of the history.
         latest_date = readmodels.latest_collection_date(self.parent_instance)
         return queryset.none() if latest_date is None else queryset.filter(collected_date=latest_date)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("A database's largest tables"),
+        description=_(
+            "database_name is required (a query parameter, since database names may hold '/'). Without "
+            "table_name: the tables kept on the latest collection of that database (or on ?date=), largest "
+            "first: the day's largest tables, the fastest-growing ones, and one row with is_other=true and "
+            "null names for all the other tables. With table_name: that table's history, newest first, "
+            "narrowed by start_date/end_date and schema_name."
+        ),
+        parameters=[INSTANCE_ID_PARAMETER],
+    )
+)
+class TableSizeViewSet(CSVExportMixin, InstanceChildMixin, mixins.ListModelMixin, GenericViewSet):
+    csv_filename = "tables"
+    queryset = TableSizeStat.objects.order_by("-collected_date", "is_other", "-total_size_bytes")
+    serializer_class = TableSizeStatSerializer
+    filterset_class = TableSizeStatFilterSet
 
 
 class CapacityStatsView(APIView):

@@ -6,7 +6,7 @@ from ..choices import MaintenanceJob, PeriodType
 from .aggregates import DatabaseSizeAggregate, InstanceSizeAggregate, SizeAggregateBase
 from .inventory import DatabaseInventory
 from .maintenance import MaintenanceRun
-from .sizes import DatabaseSizeStat, InstanceSizeStat
+from .sizes import DatabaseSizeStat, InstanceSizeStat, TableSizeStat
 
 __all__ = [
     "MIB",
@@ -19,5 +19,6 @@ __all__ = [
     "MaintenanceRun",
     "PeriodType",
     "SizeAggregateBase",
+    "TableSizeStat",
     "to_mib",
 ]

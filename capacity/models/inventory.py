@@ -22,6 +22,7 @@ class DatabaseInventory(models.Model):
     last_data_size_bytes = models.BigIntegerField(_("last data size (bytes)"), default=0)
     last_index_size_bytes = models.BigIntegerField(_("last index size (bytes)"), null=True, blank=True)
     last_log_size_bytes = models.BigIntegerField(_("last log size (bytes)"), null=True, blank=True)
+    last_allocated_size_bytes = models.BigIntegerField(_("last allocated size (bytes)"), null=True, blank=True)
     is_deleted = models.BooleanField(_("deleted"), default=False)
     deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
     restored_at = models.DateTimeField(_("restored at"), null=True, blank=True)

@@ -17,6 +17,12 @@ class DatabaseSizeStat(models.Model):
     data_size_bytes = models.BigIntegerField(_("data size (bytes)"))
     index_size_bytes = models.BigIntegerField(_("index size (bytes)"), null=True, blank=True)
     log_size_bytes = models.BigIntegerField(_("log size (bytes)"), null=True, blank=True)
+    allocated_size_bytes = models.BigIntegerField(
+        _("allocated size (bytes)"),
+        null=True,
+        blank=True,
+        help_text=_("What the database's files hold on disk, where the engine tells it."),
+    )
     collected_date = models.DateField(_("collected date"))
     collected_at = models.DateTimeField(_("collected at"))
     is_deleted = models.BooleanField(_("deleted"), default=False)
@@ -47,6 +53,58 @@ class DatabaseSizeStat(models.Model):
     @property
     def size_mb(self):
         return to_mib(self.size_bytes)
+
+
+class TableSizeStat(models.Model):
+    """One table's size on one day: the day's largest and fastest-growing tables of a database,
+    plus one "other tables" row (`is_other`, empty names) holding the rest, so the rows of a
+    database and day sum to the sizes of all its tables.
+
+    The "other" row's schema and table names are '' rather than NULL so the unique key holds for
+    it too (NULLs never collide in a unique constraint); the API shows its table_name as null.
+    """
+
+    instance = models.ForeignKey(
+        "instances.Instance", verbose_name=_("instance"), on_delete=models.CASCADE, related_name="table_sizes"
+    )
+    database_name = models.CharField(_("database"), max_length=255)
+    schema_name = models.CharField(_("schema"), max_length=255, blank=True, default="")
+    table_name = models.CharField(_("table"), max_length=255, blank=True, default="")
+    is_other = models.BooleanField(_("other tables"), default=False)
+    rows_estimate = models.BigIntegerField(_("rows (estimate)"), null=True, blank=True)
+    data_size_bytes = models.BigIntegerField(_("data size (bytes)"))
+    index_size_bytes = models.BigIntegerField(_("index size (bytes)"))
+    lob_size_bytes = models.BigIntegerField(_("LOB size (bytes)"), null=True, blank=True)
+    total_size_bytes = models.BigIntegerField(_("total size (bytes)"))
+    #: For the "other" row: how many tables it stands for.
+    table_count = models.PositiveIntegerField(_("tables"), default=1)
+    collected_date = models.DateField(_("collected date"))
+    collected_at = models.DateTimeField(_("collected at"))
+
+    class Meta:
+        verbose_name = _("table size")
+        verbose_name_plural = _("table sizes")
+        ordering = ["-collected_date", "database_name", "-total_size_bytes"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["instance", "database_name", "schema_name", "table_name", "collected_date"],
+                name="tablesize_unique_per_day",
+            ),
+        ]
+        indexes = [
+            # One database's tables on one day, and one table's history.
+            models.Index(fields=["instance", "database_name", "-collected_date"], name="tablesize_db_date"),
+            # Retention by date.
+            models.Index(fields=["collected_date"], name="tablesize_date"),
+        ]
+
+    def __str__(self):
+        name = f"{self.schema_name}.{self.table_name}" if not self.is_other else "(other)"
+        return f"{self.instance_id}/{self.database_name}/{name} @ {self.collected_date}"
+
+    @property
+    def total_size_mb(self):
+        return to_mib(self.total_size_bytes)
 
 
 class InstanceSizeStat(models.Model):

@@ -53,6 +53,7 @@ from sync_sessions.services import (
 
 from ..models import DatabaseInventory, DatabaseSizeStat, InstanceSizeStat
 from ..signals import collection_finished
+from .tables import save_tables
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +73,7 @@ __all__ = [
     "save_sizes",
     "start_queued_collection",
     "sweep_collections",
+    "tables_wanted",
     "task_time_limit",
 ]
 
@@ -82,6 +84,7 @@ _STAT_UPDATE_FIELDS = [
     "data_size_bytes",
     "index_size_bytes",
     "log_size_bytes",
+    "allocated_size_bytes",
     "collected_at",
     "is_deleted",
     "deleted_at",
@@ -94,6 +97,7 @@ _INVENTORY_UPDATE_FIELDS = [
     "last_data_size_bytes",
     "last_index_size_bytes",
     "last_log_size_bytes",
+    "last_allocated_size_bytes",
     "is_deleted",
     "deleted_at",
     "restored_at",
@@ -120,6 +124,7 @@ class SaveOutcome:
     total_size_bytes: int
     carried_count: int = 0
     unseen_count: int = 0
+    tables_saved: int = 0
 
 
 # --- budgets -----------------------------------------------------------------------------------
@@ -130,8 +135,33 @@ def _fallback_time_limit() -> float:
     return settings.CAPACITY_CONNECT_TIMEOUT + 2 * settings.CAPACITY_QUERY_TIMEOUT + 15
 
 
-def instance_time_limit(db_type: str | None = None) -> float:
+def tables_wanted(instance: Instance) -> bool:
+    """Whether a collection of `instance` reads its tables: its own choice, else CAPACITY_COLLECT_TABLES."""
+    choice = getattr(instance, "collect_tables", None)
+    return bool(settings.CAPACITY_COLLECT_TABLES if choice is None else choice)
+
+
+def table_time_limit(db_type: str | None = None) -> float:
+    """Seconds the table read adds to an instance's limit: the table budget, plus one query timeout
+    for the last query the budget let start (adapters that read tables with the sizes add nothing)."""
+    rounds = 0
+    if db_type:
+        try:
+            rounds = engines.engine_class(db_type).table_round_trips
+        except EngineError:  # no driver: it fails fast anyway
+            return 0.0
+    if rounds == 0:
+        return 0.0
+    if rounds is None:
+        return float(settings.CAPACITY_TABLES_BUDGET_SECONDS) + settings.CAPACITY_QUERY_TIMEOUT
+    return float(rounds) * settings.CAPACITY_QUERY_TIMEOUT
+
+
+def instance_time_limit(db_type: str | None = None, tables: bool = False) -> float:
     """How long one instance may take before its attempt is given up on.
+
+    With `tables`, the table read's own allowance (`table_time_limit`) comes on top: the table
+    budget is separate from the size collection's.
 
     The engine derives it from its adapter's declared bounded round trips and the configured
     connect and query timeouts (`instances.engines.engine_time_limit`); without a db_type, the
@@ -145,16 +175,28 @@ def instance_time_limit(db_type: str | None = None) -> float:
     limits = []
     for t in types:
         try:
-            limits.append(float(derive(t)))
+            limits.append(float(derive(t)) + (table_time_limit(t) if tables else 0.0))
         except EngineError:  # no driver library for this engine: it fails fast anyway
             continue
     return max(limits) if limits else _fallback_time_limit()
 
 
-def task_time_limit(db_type: str | None = None) -> int:
+def _limit_of(instance: Instance | None) -> float:
+    if instance is None:
+        return instance_time_limit(None)
+    return instance_time_limit(instance.db_type, tables_wanted(instance))
+
+
+def task_time_limit(db_type: str | None = None, tables: bool = False) -> int:
     """django-q2's per-task timeout for one queued instance: past it the worker process is killed."""
-    limit = int(instance_time_limit(db_type) + TASK_MARGIN_SECONDS + lifecycle.heartbeat_seconds())
+    limit = int(instance_time_limit(db_type, tables) + TASK_MARGIN_SECONDS + lifecycle.heartbeat_seconds())
     return min(limit, int(settings.Q_CLUSTER.get("timeout") or limit))
+
+
+def _task_limit_of(instance: Instance | None) -> int:
+    if instance is None:
+        return task_time_limit(None)
+    return task_time_limit(instance.db_type, tables_wanted(instance))
 
 
 # --- saving ------------------------------------------------------------------------------------
@@ -225,6 +267,7 @@ def save_sizes(
                 index_size_bytes=row.last_index_size_bytes,
                 log_size_bytes=row.last_log_size_bytes,
                 is_system=row.is_system,
+                allocated_size_bytes=row.last_allocated_size_bytes,
             )
 
         # (size, deleted, carried over)
@@ -243,6 +286,7 @@ def save_sizes(
                     data_size_bytes=db.data_size_bytes,
                     index_size_bytes=db.index_size_bytes,
                     log_size_bytes=db.log_size_bytes,
+                    allocated_size_bytes=db.allocated_size_bytes,
                     collected_date=today,
                     collected_at=now,
                     is_deleted=deleted,
@@ -273,6 +317,7 @@ def save_sizes(
                     last_data_size_bytes=db.data_size_bytes,
                     last_index_size_bytes=db.index_size_bytes,
                     last_log_size_bytes=db.log_size_bytes,
+                    last_allocated_size_bytes=db.allocated_size_bytes,
                     is_deleted=deleted,
                     deleted_at=now if deleted else None,
                     restored_at=now if db.name in restored else (known.restored_at if known else None),
@@ -297,6 +342,7 @@ def save_sizes(
             ["instance", "collected_date"],
             ["total_size_bytes", "database_count", "collected_at", "is_deleted"],
         )
+        tables = save_tables(instance, result, today, now)
         Instance.objects.filter(pk=instance.pk).update(
             last_connected=now,
             last_sync_at=now,
@@ -313,6 +359,7 @@ def save_sizes(
             total_size_bytes=total,
             carried_count=len(carried),
             unseen_count=len([row for row in carried if row.database_name in unseen]),
+            tables_saved=tables.rows_saved,
         )
         if attempt is not None:
             # Still inside the transaction that checked ownership: nobody can settle it meanwhile.
@@ -390,6 +437,10 @@ def _ask(instance: Instance) -> CollectResult | Exception:
     """The engine's answer for one instance, or the exception it raised. Touches no platform table."""
     try:
         with get_engine(instance) as engine:
+            if tables_wanted(instance):
+                return engine.list_database_sizes(
+                    tables=True, table_budget_seconds=settings.CAPACITY_TABLES_BUDGET_SECONDS
+                )
             return engine.list_database_sizes()
     except Exception as exc:
         return exc
@@ -461,7 +512,7 @@ def _collect_in_this_worker(record: SyncInstanceRecord) -> bool:
             finished.set()
 
     threading.Thread(target=ask, name=f"collect-{record.pk}", daemon=True).start()
-    limit = instance_time_limit(instance.db_type)
+    limit = _limit_of(instance)
     every = lifecycle.heartbeat_seconds()
     started = time.monotonic()
     while not finished.wait(max(0.01, min(every, limit - (time.monotonic() - started)))):
@@ -580,7 +631,7 @@ def _run_records(
             running = dict(active)
         for rid, (attempt, t0) in running.items():
             record = by_id[rid]
-            limit = instance_time_limit(record.instance.db_type if record.instance else None)
+            limit = _limit_of(record.instance)
             if now - t0 <= limit:
                 continue
             try:
@@ -671,7 +722,7 @@ def _dispatch(records: list[SyncInstanceRecord]) -> int:
             "capacity.tasks.collect_queued_record",
             record.pk,
             task_name=f"collect-{record.session.session_id}-{record.pk}",
-            timeout=task_time_limit(record.instance.db_type if record.instance else None),
+            timeout=_task_limit_of(record.instance),
             broker=broker,
         )
     return len(records)
@@ -718,7 +769,7 @@ def collect_queued_record(record_id: int) -> str:
     if given_up and not settings.Q_CLUSTER.get("sync"):
         # The driver is stuck past every timeout. Rather than leave its thread behind in a
         # reused worker process, wait for django-q2's per-task timeout to end this process.
-        budget = task_time_limit(record.instance.db_type if record.instance else None)
+        budget = _task_limit_of(record.instance)
         time.sleep(max(0.0, budget + 5 - (time.monotonic() - started)))
     return SyncInstanceRecord.objects.values_list("status", flat=True).get(pk=record_id)
 

@@ -5,6 +5,12 @@ growth per day; forecasts start from the latest size and add that growth, so "in
 begins at what the instance measures now. The arithmetic is exact (integer sums, fractions), so a
 database that grows exactly 1 MiB a day reports exactly 1048576 bytes a day.
 
+Days until full: when the instance has a disk limit (capacity_limit_bytes) and its latest collection
+tells the on-disk size of some databases (allocated_size_bytes), the room left is measured from the
+footprint: each live database's allocated bytes where known, its logical size elsewhere. The growth
+per day is still the slope of the logical total (allocation grows in steps, the data steadily). Without
+any allocated figure the latest logical total is used, as before.
+
 Two queries whatever the database count: the instance's daily totals, then every database row of the
 window, folded into running sums as it is read (memory grows with the databases, not the rows).
 """
@@ -94,6 +100,9 @@ class DatabaseForecast(Trend):
 class InstanceTrend(Trend):
     capacity_limit_bytes: int | None = None
     days_until_full: int | None = None
+    #: The footprint days_until_full started from: allocated bytes where known, the size elsewhere
+    #: (None when no database of the latest collection has an allocated figure).
+    footprint_bytes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -149,21 +158,28 @@ def forecast_instance(instance: Instance, days: int = DEFAULT_DAYS) -> InstanceF
         if day >= window_start:
             total_fit.add(day, size, window_end)
     total = Trend.from_fit(total_fit)
-    instance_trend = InstanceTrend(
-        **asdict(total),
-        capacity_limit_bytes=limit,
-        days_until_full=days_until_full(total_fit.current, total_fit.slope(), limit),
-    )
 
     fits: dict[str, LineFit] = {}
+    footprint = 0
+    allocated_known = False
     rows = DatabaseSizeStat.objects.filter(
         instance=instance, is_deleted=False, collected_date__gte=window_start, collected_date__lte=window_end
-    ).values_list("database_name", "collected_date", "size_bytes")
-    for name, day, size in rows.iterator(chunk_size=5000):
+    ).values_list("database_name", "collected_date", "size_bytes", "allocated_size_bytes")
+    for name, day, size, allocated in rows.iterator(chunk_size=5000):
         fit = fits.get(name)
         if fit is None:
             fit = fits[name] = LineFit()
         fit.add(day, size, window_end)
+        if day == window_end:
+            footprint += size if allocated is None else allocated
+            allocated_known = allocated_known or allocated is not None
+    start = footprint if allocated_known else total_fit.current
+    instance_trend = InstanceTrend(
+        **asdict(total),
+        capacity_limit_bytes=limit,
+        days_until_full=days_until_full(start, total_fit.slope(), limit),
+        footprint_bytes=footprint if allocated_known else None,
+    )
     # Live databases are those of the latest collection that are not marked deleted there.
     databases = [
         DatabaseForecast(**asdict(Trend.from_fit(fit)), database_name=name)

@@ -1,6 +1,6 @@
 """Retention: daily rows older than CAPACITY_RETENTION_DAYS go; the period aggregates stay.
 
-On PostgreSQL the database size history is partitioned by month: months that lie wholly before
+On PostgreSQL the database and table size histories are partitioned by month: months that lie wholly before
 the cut-off are dropped as whole partitions, and only the rows of the boundary month (and any in
 the DEFAULT partition) are deleted one by one. Elsewhere, and for the instance totals, rows are
 deleted in batches, each batch its own short transaction, so a large clean-up never holds a long
@@ -15,7 +15,7 @@ from datetime import date
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS
 
-from ..models import DatabaseSizeStat, InstanceSizeStat, MaintenanceJob
+from ..models import DatabaseSizeStat, InstanceSizeStat, MaintenanceJob, TableSizeStat
 from . import partitions
 from .maintenance import recorded_run
 from .periods import retention_cutoff
@@ -30,8 +30,12 @@ class CleanupResult:
     method: str  # "partitions" (PostgreSQL) or "rows"
     database_size_rows_deleted: int = 0
     instance_size_rows_deleted: int = 0
+    table_size_rows_deleted: int = 0
     partitions_dropped: list[dict] = field(default_factory=list)
     partitions_created: list[str] = field(default_factory=list)
+    #: The same for the table size history (capacity_tablesizestat).
+    table_partitions_dropped: list[dict] = field(default_factory=list)
+    table_partitions_created: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -64,6 +68,12 @@ def cleanup(retention_days: int | None = None, *, using: str = DEFAULT_DB_ALIAS)
     result.instance_size_rows_deleted = delete_in_batches(
         InstanceSizeStat.objects.using(using).filter(collected_date__lt=cutoff)
     )
+    if partitions.uses_partitions(using, partitions.TABLE_SIZES):
+        result.table_partitions_dropped = partitions.drop_partitions_before(cutoff, using, partitions.TABLE_SIZES)
+        result.table_size_rows_deleted = sum(p["rows"] for p in result.table_partitions_dropped)
+    result.table_size_rows_deleted += delete_in_batches(
+        TableSizeStat.objects.using(using).filter(collected_date__lt=cutoff)
+    )
     return result
 
 
@@ -71,7 +81,9 @@ def run_retention() -> CleanupResult:
     """The daily job (and the clean-up endpoint): partitions ahead, then clean-up, recorded."""
     with recorded_run(MaintenanceJob.RETENTION) as log:
         created = partitions.ensure_future_partitions()
+        table_created = partitions.ensure_future_partitions(table=partitions.TABLE_SIZES)
         result = cleanup()
         result.partitions_created = created
+        result.table_partitions_created = table_created
         log.summary = result.as_dict()
     return result

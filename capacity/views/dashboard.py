@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
+from urllib.parse import urlencode
 
 from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
@@ -32,7 +33,7 @@ from ..charts import (
 from ..models import (
     DatabaseInventory,
 )
-from ..queries import annotate_instance_capacity, fleet_summary
+from ..queries import annotate_instance_capacity, fastest_growing_tables, fleet_summary
 from ..services import readmodels
 from .actions import action_strings, json_error
 
@@ -99,6 +100,26 @@ def _top_databases(today: date):
     return _share_rows(by_size, "size_bytes"), _share_rows(by_growth, "growth_bytes")
 
 
+def _top_tables(today: date):
+    rows = [
+        {
+            "name": f"{t.schema_name}.{t.table_name}" if t.schema_name else t.table_name,
+            "database": t.database_name,
+            "instance": t.instance,
+            "size": human_bytes(t.total_size_bytes),
+            "growth": signed_bytes(t.growth_bytes),
+            "growth_bytes": t.growth_bytes,
+            "growth_percent": growth_percent(t.growth_bytes, t.total_size_bytes),
+            "url": reverse("admin:instances_instance_capacity", args=[t.instance_id])
+            + "?"
+            + urlencode({"database": t.database_name})
+            + "#capacity-tables",
+        }
+        for t in fastest_growing_tables(today, days=7, limit=TOP_N)
+    ]
+    return _share_rows(rows, "growth_bytes")
+
+
 def _by_db_type(today: date):
     """Instances, databases and latest size per engine."""
     from instances.choices import DbType
@@ -157,6 +178,7 @@ def dashboard(model_admin, request):
     today = timezone.localdate()
     top_instances_size, top_instances_growth = _top_instances(today)
     top_databases_size, top_databases_growth = _top_databases(today)
+    top_tables_growth = _top_tables(today)
     db_type_rows, db_type_chart = _by_db_type(today)
     summary = fleet_summary()
     context = {
@@ -172,6 +194,7 @@ def dashboard(model_admin, request):
         "top_instances_growth": top_instances_growth,
         "top_databases_size": top_databases_size,
         "top_databases_growth": top_databases_growth,
+        "top_tables_growth": top_tables_growth,
         "db_type_rows": db_type_rows,
         "db_type_chart": db_type_chart,
         "fleet_chart": fleet_chart(DEFAULT_RANGE, DEFAULT_PERIOD),

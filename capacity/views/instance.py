@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from django.template.response import TemplateResponse
@@ -31,7 +32,7 @@ from ..models import (
     DatabaseInventory,
     InstanceSizeStat,
 )
-from ..queries import GROWTH_WINDOWS, annotate_instance_capacity
+from ..queries import GROWTH_WINDOWS, annotate_instance_capacity, database_tables
 from ..services import readmodels
 from .actions import _instance_or_404, action_strings, json_error
 
@@ -57,6 +58,9 @@ def _database_rows(instance: Instance, today: date):
                 "last_seen_at": row.last_seen_at,
                 "size": human_bytes(row.last_size_bytes),
                 "size_bytes": row.last_size_bytes,
+                "allocated": human_bytes(row.last_allocated_size_bytes)
+                if row.last_allocated_size_bytes is not None
+                else None,
                 "data": human_bytes(row.last_data_size_bytes),
                 "index": human_bytes(row.last_index_size_bytes),
                 "log": human_bytes(row.last_log_size_bytes),
@@ -66,6 +70,38 @@ def _database_rows(instance: Instance, today: date):
             }
         )
     return out
+
+
+def _tables_section(instance: Instance, database: str | None):
+    """The kept tables of `database` (the ?database= of the page), or None without one."""
+    if not database:
+        return None
+    latest, tables = database_tables(instance, database)
+    rows = []
+    for t in tables:
+        rows.append(
+            {
+                "schema": t.schema_name,
+                "name": t.table_name,
+                "is_other": t.is_other,
+                "table_count": t.table_count,
+                "rows": number_format(t.rows_estimate, force_grouping=True) if t.rows_estimate is not None else None,
+                "data": human_bytes(t.data_size_bytes),
+                "index": human_bytes(t.index_size_bytes),
+                "lob": human_bytes(t.lob_size_bytes) if t.lob_size_bytes is not None else None,
+                "total": human_bytes(t.total_size_bytes),
+                "growth7": signed_bytes(t.growth_7d_bytes) if t.growth_7d_bytes is not None else None,
+                "growth30": signed_bytes(t.growth_30d_bytes) if t.growth_30d_bytes is not None else None,
+            }
+        )
+    return {
+        "database": database,
+        "collected_date": latest,
+        "rows": rows,
+        "collects": instance.collect_tables
+        if instance.collect_tables is not None
+        else settings.CAPACITY_COLLECT_TABLES,
+    }
 
 
 def instance_capacity(model_admin, request, object_id):
@@ -109,6 +145,8 @@ def instance_capacity(model_admin, request, object_id):
         "status_label": label,
         "status_class": css,
         "databases": databases,
+        "tables": _tables_section(instance, request.GET.get("database") or None),
+        "page_url": reverse("admin:instances_instance_capacity", args=[instance.pk]),
         "history_url": history_url,
         "chart": instance_chart(instance, DEFAULT_RANGE, DEFAULT_PERIOD),
         "range_choices": RANGE_CHOICES,

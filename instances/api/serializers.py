@@ -101,6 +101,7 @@ class InstanceSerializer(serializers.ModelSerializer):
             "description",
             "capacity_limit_bytes",
             "capacity_limit_mb",
+            "collect_tables",
             "last_connected",
             "last_sync_at",
             "last_sync_status",

@@ -50,6 +50,8 @@ NOT_FILTERED = {
     "last_data_size_bytes",
     "last_index_size_bytes",
     "last_log_size_bytes",
+    "allocated_size_bytes",
+    "last_allocated_size_bytes",
     "total_instances",
     "successful_instances",
     "failed_instances",

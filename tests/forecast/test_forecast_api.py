@@ -55,6 +55,7 @@ def test_body(viewer, orders):
         "capacity_limit_bytes": 300 * MiB,
         "capacity_limit_mb": 300.0,
         "days_until_full": body["instance"]["days_until_full"],
+        "footprint_bytes": None,  # no engine told an on-disk size here
     }
     # The totals of the window (days 10..39) through an independent least-squares fit.
     totals = [(100 + i + 20 + (1 if i == 39 else 0)) * MiB for i in range(10, 40)]

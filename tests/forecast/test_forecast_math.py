@@ -233,3 +233,16 @@ def test_two_queries_whatever_the_database_count(make_target, databases, django_
 def test_the_window_is_bounded(make_target, days):
     with pytest.raises(ValueError, match="days"):
         forecast_instance(make_target("orders"), days=days)
+
+
+def test_days_until_full_counts_from_the_allocated_bytes_where_known(make_target):
+    # 129 MiB logical, 139 MiB on disk, 1 MiB a day, 159 MiB of disk: 20 days of room, not 30.
+    inst = make_target("orders", capacity_limit_bytes=159 * MiB)
+    add_history(inst, END, 30, {"sales": growing(100, 1), "logs": lambda i: 0})
+    DatabaseSizeStat.objects.filter(instance=inst, database_name="sales", collected_date=END).update(
+        allocated_size_bytes=139 * MiB
+    )
+    trend = forecast_instance(inst).instance
+    assert trend.footprint_bytes == 139 * MiB
+    assert trend.days_until_full == 20
+    assert trend.growth_bytes_per_day == 1048576  # growth still from the logical sizes

@@ -300,6 +300,49 @@ class _Rollback(Exception):
     pass
 
 
+@scenario
+def table_sizes_are_partitioned_and_retention_drops_their_months():
+    from datetime import UTC, datetime
+
+    from django.db import connection
+    from django.test import override_settings
+    from django.utils import timezone
+
+    from capacity.models import TableSizeStat
+    from capacity.services.collect import save_sizes
+    from capacity.services.partitions import TABLE_SIZES, ensure_partitions, list_partitions, partition_name
+    from capacity.services.periods import add_months
+    from capacity.services.retention import run_retention
+    from instances.engines import CollectResult, DatabaseSize, TableSize
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_partitioned_table WHERE partrelid = %s::regclass", [TABLE_SIZES])
+        assert cursor.fetchone(), "capacity_tablesizestat is not partitioned"
+    today = timezone.localdate()
+    old_month = add_months(today.replace(day=1), -14)
+    ensure_partitions(old_month, today, table=TABLE_SIZES)
+    inst = _instance("tables")
+    for day in (old_month, today):
+        when = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
+        tables = {"app": [TableSize("public", "t", 1, 10, 5, None, 15)]}
+        save_sizes(inst, CollectResult([DatabaseSize("app", 15, 10, 5)], tables=tables), when)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT tableoid::regclass::text FROM capacity_tablesizestat WHERE instance_id = %s", [inst.pk]
+        )
+        homes = {row[0] for row in cursor.fetchall()}
+    assert partition_name(old_month, TABLE_SIZES) in homes, homes
+    with override_settings(CAPACITY_RETENTION_DAYS=365):
+        result = run_retention()
+    dropped = [p["name"] for p in result.table_partitions_dropped]
+    assert partition_name(old_month, TABLE_SIZES) in dropped, dropped
+    assert result.table_size_rows_deleted >= 2
+    assert not TableSizeStat.objects.filter(instance=inst, collected_date=old_month).exists()
+    assert TableSizeStat.objects.filter(instance=inst, collected_date=today).count() == 2
+    assert partition_name(old_month, TABLE_SIZES) not in {p.name for p in list_partitions(table=TABLE_SIZES)}
+    return {"dropped": dropped}
+
+
 def run_isolated(name: str):
     """Run one scenario in a transaction that is rolled back afterwards."""
     from django.db import transaction
