@@ -85,6 +85,7 @@ class AlertRuleSerializer(serializers.ModelSerializer):
             "threshold_days",
             "window_days",
             "unit",
+            "include_system_databases",
             "webhook_url",
             "is_active",
             "firing_count",

@@ -282,6 +282,8 @@ def save_sizes(
 
         counted = [db for db, deleted, _kept in rows if not deleted]
         total = sum(db.size_bytes for db in counted)
+        # Beside the whole total (what the disk holds), the users' databases alone: README "System databases".
+        users = [db for db in counted if not db.is_system]
         upsert(
             InstanceSizeStat,
             [
@@ -289,13 +291,22 @@ def save_sizes(
                     instance=instance,
                     total_size_bytes=total,
                     database_count=len(counted),
+                    user_total_size_bytes=sum(db.size_bytes for db in users),
+                    user_database_count=len(users),
                     collected_date=today,
                     collected_at=now,
                     is_deleted=False,
                 )
             ],
             ["instance", "collected_date"],
-            ["total_size_bytes", "database_count", "collected_at", "is_deleted"],
+            [
+                "total_size_bytes",
+                "database_count",
+                "user_total_size_bytes",
+                "user_database_count",
+                "collected_at",
+                "is_deleted",
+            ],
         )
         Instance.objects.filter(pk=instance.pk).update(
             last_connected=now,
