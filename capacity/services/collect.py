@@ -411,7 +411,13 @@ def _conclude(record: SyncInstanceRecord, attempt: Attempt, answer: CollectResul
     instance = record.instance
     try:
         if isinstance(answer, EngineError):
-            logger.warning("collect %s failed (%s): %s", instance.name, answer.kind, answer.message)
+            logger.warning(
+                "collect %s failed (%s): %s",
+                instance.name,
+                answer.kind,
+                answer.message,
+                extra={"instance_failure": True},  # already on the record: collect_sizes prints it, not the log
+            )
             lifecycle.fail(record, answer.kind, answer.message, attempt=attempt)
             return
         if isinstance(answer, Exception):
