@@ -134,7 +134,7 @@ def test_pagination(viewer, make_target):
     assert body["count"] == 7
     assert [row["name"] for row in body["results"]] == ["inst-3", "inst-4", "inst-5"]
     assert body["next"] and body["previous"]
-    assert len(viewer.get("/api/instances/?page_size=100000").json()["results"]) == 7
+    assert len(viewer.get("/api/instances/?page_size=1000").json()["results"]) == 7
 
 
 def _count_queries(client, url):
