@@ -123,3 +123,18 @@ def test_upgrading_derives_the_user_figures_of_the_history(orders):
     migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
     stat = orders.size_stats.get()
     assert (stat.user_total_size_bytes, stat.user_database_count) == (4 * GiB, 2)
+
+
+def test_a_fleet_wide_rule_answers_instance_name_null_also_to_patch(admin):
+    created = admin.post(
+        "/api/alert-rules/", {"name": "fleet", "kind": "total_size", "threshold_bytes": 1}, format="json"
+    ).json()
+    assert created["instance_name"] is None
+    patched = admin.patch(f"/api/alert-rules/{created['id']}/", {"threshold_bytes": 2}, format="json").json()
+    assert "instance_name" in patched and patched["instance_name"] is None
+
+
+def test_an_instance_without_credential_answers_credential_name_null_also_to_patch(admin, make_target):
+    bare = make_target("bare", credential=None)
+    patched = admin.patch(f"/api/instances/{bare.pk}/", {"description": "x"}, format="json").json()
+    assert "credential_name" in patched and patched["credential_name"] is None
