@@ -173,6 +173,9 @@ def test_total_sizes(viewer, make_target):
             "total_size_bytes": 200,
             "total_size_mb": 0.0,
             "database_count": 2,
+            "user_total_size_bytes": 200,
+            "user_total_size_mb": 0.0,
+            "user_database_count": 2,
             "collected_date": "2025-01-03",
         },
         {
@@ -183,6 +186,9 @@ def test_total_sizes(viewer, make_target):
             "total_size_bytes": None,
             "total_size_mb": None,
             "database_count": None,
+            "user_total_size_bytes": None,
+            "user_total_size_mb": None,
+            "user_database_count": None,
             "collected_date": None,
         },
     ]
