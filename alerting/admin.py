@@ -41,7 +41,7 @@ class AlertRuleAdmin(admin.ModelAdmin):
     list_select_related = ["instance"]
     fieldsets = [
         (None, {"fields": ["name", "kind", "is_active"]}),
-        (_("Scope"), {"fields": ["instance", "db_type"]}),
+        (_("Scope"), {"fields": ["instance", "db_type", "include_system_databases"]}),
         (_("Threshold"), {"fields": ["threshold_bytes", "threshold_percent", "threshold_days", "window_days"]}),
         (_("Notification"), {"fields": ["webhook_url"]}),
     ]

@@ -35,6 +35,7 @@ class AlertRuleFilterSet(django_filters.FilterSet):
     threshold_percent = django_filters.NumberFilter(label=_("Threshold (%)"))
     threshold_days = django_filters.NumberFilter(label=_("Threshold (days)"))
     window_days = django_filters.NumberFilter(label=_("Window (days)"))
+    include_system_databases = BooleanFilter(label=_("Include system databases"))
     has_webhook = BooleanFilter(method="filter_has_webhook", label=_("Has a webhook"))
     is_active = BooleanFilter(label=_("Active"))
 
@@ -53,6 +54,7 @@ class AlertRuleFilterSet(django_filters.FilterSet):
             "threshold_percent",
             "threshold_days",
             "window_days",
+            "include_system_databases",
             "has_webhook",
             "is_active",
         ]

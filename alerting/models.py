@@ -77,6 +77,14 @@ class AlertRule(models.Model):
         validators=[validate_webhook_url],
         help_text=_("Receives every alert of this rule as JSON when it fires and when it resolves (http or https)."),
     )
+    include_system_databases = models.BooleanField(
+        _("include system databases"),
+        default=False,
+        help_text=_(
+            "Database size rules: also watch the engines' own databases (information_schema, mysql, master, "
+            "postgres, SYSTEM, …). Off: only the users' databases."
+        ),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

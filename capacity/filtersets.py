@@ -138,11 +138,28 @@ class InstanceSizeStatFilterSet(InstanceFiltersMixin):
     end_date = DateFilter(field_name="collected_date", lookup_expr="lte", label=_("To date"))
     collected_date = DateFilter(label=_("Collected date"))
     is_deleted = BooleanFilter(label=_("Deleted"))
+    total_size_bytes = django_filters.NumberFilter(label=_("Total size (bytes)"))
+    database_count = django_filters.NumberFilter(label=_("Databases"))
+    user_total_size_bytes = django_filters.NumberFilter(label=_("User databases' size (bytes)"))
+    user_database_count = django_filters.NumberFilter(label=_("User databases"))
 
     class Meta:
         model = InstanceSizeStat
         form = DateRangeForm
-        fields = ["id", "instance_id", "instance", "db_type", "start_date", "end_date", "collected_date", "is_deleted"]
+        fields = [
+            "id",
+            "instance_id",
+            "instance",
+            "db_type",
+            "start_date",
+            "end_date",
+            "collected_date",
+            "is_deleted",
+            "total_size_bytes",
+            "database_count",
+            "user_total_size_bytes",
+            "user_database_count",
+        ]
 
 
 class DatabaseInventoryFilterSet(InstanceFiltersMixin):

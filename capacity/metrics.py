@@ -2,7 +2,8 @@
 
 Series, for every active instance:
 - capacity_database_size_bytes{instance,database,db_type}: each live database of its latest collection;
-- capacity_instance_size_bytes{instance,db_type}: the total of its latest collection;
+- capacity_instance_size_bytes{instance,db_type}: the total of its latest collection (every database);
+- capacity_instance_user_size_bytes{instance,db_type}: the same without the engine's system databases;
 - capacity_instance_capacity_limit_bytes{instance,db_type}: its capacity limit, when it has one;
 - capacity_last_collection_timestamp_seconds{instance} and capacity_last_collection_success{instance}
   (1 or 0): when its last collection ran and whether it succeeded.
@@ -77,6 +78,12 @@ class CapacityCollector(Collector):
             "Total size of an instance's databases on its latest collection, in bytes.",
             labels=["instance", "db_type"],
         )
+        user_size = GaugeMetricFamily(
+            "capacity_instance_user_size_bytes",
+            "Total size of an instance's user databases (system databases left out) on its latest collection, "
+            "in bytes.",
+            labels=["instance", "db_type"],
+        )
         capacity_limit = GaugeMetricFamily(
             "capacity_instance_capacity_limit_bytes",
             "The room an instance has (its capacity limit), in bytes; only instances with a limit.",
@@ -104,6 +111,7 @@ class CapacityCollector(Collector):
                 "last_sync_at",
                 "last_sync_status",
                 "latest_total_size_bytes",
+                "latest_user_total_size_bytes",
                 "latest_collected_date",
             )
         )
@@ -111,6 +119,8 @@ class CapacityCollector(Collector):
         for row in instances:
             if row["latest_total_size_bytes"] is not None:
                 instance_size.add_metric([row["name"], row["db_type"]], row["latest_total_size_bytes"])
+            if row["latest_user_total_size_bytes"] is not None:
+                user_size.add_metric([row["name"], row["db_type"]], row["latest_user_total_size_bytes"])
             if row["capacity_limit_bytes"] is not None:
                 capacity_limit.add_metric([row["name"], row["db_type"]], row["capacity_limit_bytes"])
             if row["last_sync_at"] is not None:
@@ -118,7 +128,7 @@ class CapacityCollector(Collector):
                 last_success.add_metric([row["name"]], 1 if row["last_sync_status"] == RecordStatus.COMPLETED else 0)
 
         self.database_sizes = database_size_text(_latest_database_sizes(instances), by_pk)
-        yield from (instance_size, capacity_limit, last_timestamp, last_success)
+        yield from (instance_size, user_size, capacity_limit, last_timestamp, last_success)
 
 
 def _latest_database_sizes(instances: list[dict]):

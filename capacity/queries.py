@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from itertools import groupby
 from operator import itemgetter
 
-from django.db.models import BigIntegerField, ExpressionWrapper, F, OuterRef, QuerySet, Subquery
+from django.db.models import BigIntegerField, Count, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from common.badges import status_badge
@@ -132,6 +132,7 @@ def annotate_instance_capacity(queryset, today: date | None = None):
     annotations = {
         "latest_total_bytes": _latest_instance_stat("total_size_bytes"),
         "latest_db_count": _latest_instance_stat("database_count"),
+        "latest_user_total_bytes": _latest_instance_stat("user_total_size_bytes"),
         "latest_collected_date": _latest_instance_stat("collected_date"),
     }
     for days in GROWTH_WINDOWS:
@@ -166,12 +167,22 @@ def fleet_summary() -> dict:
     with_history = [i for i in instances if i.growth_30d_bytes is not None]
     growth_30d = sum(i.growth_30d_bytes for i in with_history) if with_history else None
     total = sum(i.latest_total_bytes or 0 for i in instances)
+    databases = DatabaseInventory.objects.filter(is_deleted=False).aggregate(
+        all=Count("id"), user=Count("id", filter=Q(is_system=False))
+    )
+    # Without the engines' own databases (README "System databases"); an unknown figure counts whole.
+    user_total = sum(
+        i.latest_user_total_bytes if i.latest_user_total_bytes is not None else i.latest_total_bytes or 0
+        for i in instances
+    )
     return {
         "instances_total": len(instances),
         "instances_active": sum(1 for i in instances if i.is_active),
         "instances_failing": sum(1 for i in instances if i.last_sync_status == RecordStatus.FAILED),
-        "databases": DatabaseInventory.objects.filter(is_deleted=False).count(),
+        "databases": databases["all"],
+        "user_databases": databases["user"],
         "total_bytes": total,
+        "user_total_bytes": user_total,
         "growth_30d_bytes": growth_30d,
         # relative to the instances that have 30 days of history, the only ones whose growth is known
         "growth_30d_percent": growth_percent(growth_30d, sum(i.latest_total_bytes for i in with_history)),
@@ -182,7 +193,8 @@ def fleet_summary() -> dict:
 
 
 def with_latest_size(queryset: QuerySet) -> QuerySet:
-    """Annotate `latest_total_size_bytes`, `latest_database_count`, `latest_collected_date`.
+    """Annotate `latest_total_size_bytes`, `latest_database_count`, their user-database twins
+    (`latest_user_total_size_bytes`, `latest_user_database_count`) and `latest_collected_date`.
 
     Subqueries keep a list at one query whatever its length (no query per instance).
     """
@@ -190,6 +202,8 @@ def with_latest_size(queryset: QuerySet) -> QuerySet:
     return queryset.annotate(
         latest_total_size_bytes=Subquery(latest.values("total_size_bytes")[:1]),
         latest_database_count=Subquery(latest.values("database_count")[:1]),
+        latest_user_total_size_bytes=Subquery(latest.values("user_total_size_bytes")[:1]),
+        latest_user_database_count=Subquery(latest.values("user_database_count")[:1]),
         latest_collected_date=Subquery(latest.values("collected_date")[:1]),
     )
 

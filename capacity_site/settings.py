@@ -261,6 +261,11 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # Authenticated users only, unless API_DOCS_PUBLIC (read on every request).
     "SERVE_PERMISSIONS": ["common.api.permissions.ApiDocsPermission"],
+    # The 400/401/403/404/409/413 answers every operation can give, with their error bodies.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "common.api.schema.add_error_responses",
+    ],
 }
 
 LOGGING = {

@@ -36,7 +36,8 @@ class AlertRuleSerializer(serializers.ModelSerializer):
         required=False,
         help_text=_("Instance ID; null for every active instance."),
     )
-    instance_name = serializers.CharField(source="instance.name", read_only=True, default=None)
+    # Null on a fleet-wide rule, and present in every answer (a default would drop it from PATCH answers).
+    instance_name = serializers.CharField(source="instance.name", read_only=True, allow_null=True)
     threshold_percent = serializers.DecimalField(
         max_digits=9,
         decimal_places=2,
@@ -91,6 +92,7 @@ class AlertRuleSerializer(serializers.ModelSerializer):
             "threshold_days",
             "window_days",
             "unit",
+            "include_system_databases",
             "webhook_url",
             "webhook_status",
             "is_active",

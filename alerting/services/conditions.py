@@ -13,13 +13,13 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import reduce
 from operator import or_
 
-from django.db.models import F, Q, Window
+from django.db.models import Exists, F, OuterRef, Q, Window
 from django.db.models.functions import RowNumber
 from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from capacity.models import DatabaseSizeStat, InstanceSizeStat
+from capacity.models import DatabaseInventory, DatabaseSizeStat, InstanceSizeStat
 from capacity.services.forecast import LineFit, days_until_full
 from common.formatting import human_bytes
 from instances.models import Instance
@@ -85,19 +85,24 @@ def _days_back(latest: dict[int, tuple[date, int]], instance_ids: Iterable[int],
     )
 
 
-def _live_databases(latest, instance_ids, min_size: int) -> dict[int, list[tuple[str, int]]]:
-    """{instance id: [(database, bytes)]}: the live databases of each latest collection at or above min_size."""
+def _live_databases(latest, instance_ids, min_size: int) -> dict[int, list[tuple[str, int, bool]]]:
+    """{instance id: [(database, bytes, is system)]}: the live databases of each latest collection at or
+    above min_size, each flagged when the inventory knows it as one of the engine's own."""
     condition = _days_back(latest, instance_ids, 0)
-    found: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    found: dict[int, list[tuple[str, int, bool]]] = defaultdict(list)
     if condition is None:
         return found
+    system = DatabaseInventory.objects.filter(
+        instance_id=OuterRef("instance_id"), database_name=OuterRef("database_name"), is_system=True
+    )
     rows = (
         DatabaseSizeStat.objects.filter(condition, is_deleted=False, size_bytes__gte=min_size)
+        .annotate(_system=Exists(system))
         .order_by("instance_id", "database_name")
-        .values_list("instance_id", "database_name", "size_bytes")
+        .values_list("instance_id", "database_name", "size_bytes", "_system")
     )
-    for instance_id, name, size in rows.iterator(chunk_size=5000):
-        found[instance_id].append((name, size))
+    for instance_id, name, size, is_system in rows.iterator(chunk_size=5000):
+        found[instance_id].append((name, size, bool(is_system)))
     return found
 
 
@@ -166,8 +171,9 @@ def _database_sizes(rule, instance, databases) -> list[Breach]:
                 "rule": rule.name,
             },
         )
-        for name, size in databases
-        if size >= rule.threshold_bytes
+        for name, size, is_system in databases
+        # System databases (information_schema, mysql, master, …) only when the rule opts in.
+        if size >= rule.threshold_bytes and (rule.include_system_databases or not is_system)
     ]
 
 

@@ -16,6 +16,11 @@ class DatabaseSizeStatSerializer(serializers.ModelSerializer):
     index_size_mb = MebibytesField(source="index_size_bytes", allow_null=True)
     log_size_mb = MebibytesField(source="log_size_bytes", allow_null=True)
     allocated_size_mb = MebibytesField(source="allocated_size_bytes", allow_null=True)
+    is_system = serializers.BooleanField(
+        read_only=True,
+        default=False,
+        help_text=_("One of the engine's own databases (information_schema, mysql, master, postgres, SYSTEM, …)."),
+    )
 
     class Meta:
         model = DatabaseSizeStat
@@ -37,6 +42,7 @@ class DatabaseSizeStatSerializer(serializers.ModelSerializer):
             "collected_at",
             "is_deleted",
             "deleted_at",
+            "is_system",
         ]
         read_only_fields = fields
 
@@ -80,11 +86,20 @@ class TableSizeStatSerializer(serializers.ModelSerializer):
         return None if obj.is_other else obj.table_name
 
 
+USER_TOTAL_HELP = _(
+    "The same without the engine's system databases (information_schema, mysql, master, postgres, SYSTEM, …); "
+    "null when not known."
+)
+
+
 class InstanceTotalSerializer(serializers.ModelSerializer):
     """An instance's total on its latest collection."""
 
     instance_id = serializers.IntegerField(read_only=True)
     total_size_mb = MebibytesField(source="total_size_bytes")
+    user_total_size_bytes = serializers.IntegerField(read_only=True, allow_null=True, help_text=USER_TOTAL_HELP)
+    user_total_size_mb = MebibytesField(source="user_total_size_bytes", allow_null=True)
+    user_database_count = serializers.IntegerField(read_only=True, allow_null=True)
 
     class Meta:
         model = InstanceSizeStat
@@ -93,6 +108,9 @@ class InstanceTotalSerializer(serializers.ModelSerializer):
             "total_size_bytes",
             "total_size_mb",
             "database_count",
+            "user_total_size_bytes",
+            "user_total_size_mb",
+            "user_database_count",
             "collected_date",
             "collected_at",
         ]
@@ -170,6 +188,9 @@ class InstanceSerializer(BaseInstanceSerializer):
     latest_total_size_bytes = serializers.IntegerField(read_only=True, allow_null=True)
     latest_total_size_mb = MebibytesField(source="latest_total_size_bytes", allow_null=True)
     latest_database_count = serializers.IntegerField(read_only=True, allow_null=True)
+    latest_user_total_size_bytes = serializers.IntegerField(read_only=True, allow_null=True, help_text=USER_TOTAL_HELP)
+    latest_user_total_size_mb = MebibytesField(source="latest_user_total_size_bytes", allow_null=True)
+    latest_user_database_count = serializers.IntegerField(read_only=True, allow_null=True)
     latest_collected_date = serializers.DateField(read_only=True, allow_null=True)
 
     class Meta(BaseInstanceSerializer.Meta):
@@ -178,6 +199,9 @@ class InstanceSerializer(BaseInstanceSerializer):
             "latest_total_size_bytes",
             "latest_total_size_mb",
             "latest_database_count",
+            "latest_user_total_size_bytes",
+            "latest_user_total_size_mb",
+            "latest_user_database_count",
             "latest_collected_date",
             *BaseInstanceSerializer.Meta.fields[BaseInstanceSerializer.Meta.fields.index("last_connected") :],
         ]
@@ -193,6 +217,11 @@ class InstanceTotalSizeSerializer(serializers.Serializer):
     total_size_bytes = serializers.IntegerField(source="latest_total_size_bytes", allow_null=True)
     total_size_mb = MebibytesField(source="latest_total_size_bytes", allow_null=True)
     database_count = serializers.IntegerField(source="latest_database_count", allow_null=True)
+    user_total_size_bytes = serializers.IntegerField(
+        source="latest_user_total_size_bytes", allow_null=True, help_text=USER_TOTAL_HELP
+    )
+    user_total_size_mb = MebibytesField(source="latest_user_total_size_bytes", allow_null=True)
+    user_database_count = serializers.IntegerField(source="latest_user_database_count", allow_null=True)
     collected_date = serializers.DateField(source="latest_collected_date", allow_null=True)
 
 

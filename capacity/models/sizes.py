@@ -115,6 +115,12 @@ class InstanceSizeStat(models.Model):
     )
     total_size_bytes = models.BigIntegerField(_("total size (bytes)"))
     database_count = models.PositiveIntegerField(_("databases"))
+    # The same figures without the engine's system databases (information_schema, master, postgres,
+    # SYSTEM/SYSAUX, …): what the users' own data takes. The total above stays whole, since it is
+    # what the disk holds and what "days until full" is measured against. Null only on rows no
+    # save has written since the figure was added and the upgrade could not derive it.
+    user_total_size_bytes = models.BigIntegerField(_("user databases' size (bytes)"), null=True, blank=True)
+    user_database_count = models.PositiveIntegerField(_("user databases"), null=True, blank=True)
     collected_date = models.DateField(_("collected date"))
     collected_at = models.DateTimeField(_("collected at"))
     # Reserved by the contract and kept: no writer sets it today (a deleted instance takes its rows with
@@ -136,3 +142,7 @@ class InstanceSizeStat(models.Model):
     @property
     def total_size_mb(self):
         return to_mib(self.total_size_bytes)
+
+    @property
+    def user_total_size_mb(self):
+        return to_mib(self.user_total_size_bytes)

@@ -327,6 +327,8 @@ def save_sizes(
 
         counted = [db for db, deleted, _kept in rows if not deleted]
         total = sum(db.size_bytes for db in counted)
+        # Beside the whole total (what the disk holds), the users' databases alone: README "System databases".
+        users = [db for db in counted if not db.is_system]
         upsert(
             InstanceSizeStat,
             [
@@ -334,13 +336,22 @@ def save_sizes(
                     instance=instance,
                     total_size_bytes=total,
                     database_count=len(counted),
+                    user_total_size_bytes=sum(db.size_bytes for db in users),
+                    user_database_count=len(users),
                     collected_date=today,
                     collected_at=now,
                     is_deleted=False,
                 )
             ],
             ["instance", "collected_date"],
-            ["total_size_bytes", "database_count", "collected_at", "is_deleted"],
+            [
+                "total_size_bytes",
+                "database_count",
+                "user_total_size_bytes",
+                "user_database_count",
+                "collected_at",
+                "is_deleted",
+            ],
         )
         tables = save_tables(instance, result, today, now)
         Instance.objects.filter(pk=instance.pk).update(
@@ -451,7 +462,13 @@ def _conclude(record: SyncInstanceRecord, attempt: Attempt, answer: CollectResul
     instance = record.instance
     try:
         if isinstance(answer, EngineError):
-            logger.warning("collect %s failed (%s): %s", instance.name, answer.kind, answer.message)
+            logger.warning(
+                "collect %s failed (%s): %s",
+                instance.name,
+                answer.kind,
+                answer.message,
+                extra={"instance_failure": True},  # already on the record: collect_sizes prints it, not the log
+            )
             lifecycle.fail(record, answer.kind, answer.message, attempt=attempt)
             return
         if isinstance(answer, Exception):

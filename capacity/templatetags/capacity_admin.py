@@ -22,6 +22,7 @@ def capacity_summary(context):
         "show": True,
         "summary": summary,
         "total_human": human_bytes(summary["total_bytes"]),
+        "user_total_human": human_bytes(summary["user_total_bytes"]),
         "growth_30d_signed": signed_bytes(summary["growth_30d_bytes"]),
         "session_duration": human_duration(session.duration_seconds) if session else "",
         "can_see_dashboard": user.has_perm("capacity.view_instancesizestat"),

@@ -189,6 +189,7 @@ def dashboard(model_admin, request):
         "app_label": model_admin.model._meta.app_label,
         "summary": summary,
         "total_human": human_bytes(summary["total_bytes"]),
+        "user_total_human": human_bytes(summary["user_total_bytes"]),
         "growth_30d_signed": signed_bytes(summary["growth_30d_bytes"]),
         "top_instances_size": top_instances_size,
         "top_instances_growth": top_instances_growth,

@@ -67,7 +67,8 @@ class InstanceSerializer(serializers.ModelSerializer):
             "the permission to change credentials (instances.change_credential) and approves the new target."
         ),
     )
-    credential_name = serializers.CharField(source="credential.name", read_only=True, default=None)
+    # Null (always present, also in PATCH answers) for an instance without a credential.
+    credential_name = serializers.CharField(source="credential.name", read_only=True, allow_null=True)
     effective_port = serializers.IntegerField(read_only=True)
     capacity_limit_bytes = ByteSizeField(
         min_value=1,

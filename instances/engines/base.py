@@ -30,6 +30,11 @@ class EngineError(Exception):
         return self.message
 
 
+def names_login(text: str, username: str) -> bool:
+    """Whether a server's refusal already names the login, so a message need not say it again."""
+    return bool(username) and username.lower() in (text or "").lower()
+
+
 @dataclass(frozen=True)
 class ConnectionParams:
     """Everything needed to reach a target, with no model attached."""

@@ -21,7 +21,7 @@ import MySQLdb
 from django.utils.translation import gettext as _
 
 from ..choices import ErrorKind
-from .base import BaseEngine, CollectResult, DatabaseSize, EngineError, TableSize
+from .base import BaseEngine, CollectResult, DatabaseSize, EngineError, TableSize, names_login
 from .options import cert_path
 
 SYSTEM_SCHEMAS = frozenset({"information_schema", "performance_schema", "mysql", "sys"})
@@ -266,6 +266,9 @@ class MySQLEngine(BaseEngine):
         code = exc.args[0] if getattr(exc, "args", None) and isinstance(exc.args[0], int) else None
         text = exc.args[1] if code is not None and len(exc.args) > 1 else str(exc)
         if code in _AUTH_ERRORS:
+            # "Access denied for user 'x'@'host' (…)" says everything once; name the login only when it does not.
+            if names_login(text, self.params.username):
+                return EngineError(ErrorKind.AUTH, text)
             return EngineError(
                 ErrorKind.AUTH, _("Access denied for %(user)s: %(msg)s") % {"user": self.params.username, "msg": text}
             )

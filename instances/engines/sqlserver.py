@@ -32,7 +32,7 @@ import pyodbc
 from django.utils.translation import gettext as _
 
 from ..choices import ErrorKind
-from .base import BaseEngine, CollectResult, DatabaseSize, EngineError, TableSize
+from .base import BaseEngine, CollectResult, DatabaseSize, EngineError, TableSize, names_login
 
 PAGE_BYTES = 8192
 SYSTEM_DATABASES = frozenset({"master", "model", "msdb", "tempdb"})
@@ -402,6 +402,8 @@ class SQLServerEngine(BaseEngine):
                 % {"driver": self._driver or self.params.options.get("odbc_driver", ""), "msg": text},
             )
         if state in _AUTH_STATES or natives & _AUTH_NATIVE:
+            if names_login(text, self.params.username):  # "Login failed for user 'x'": said once
+                return EngineError(ErrorKind.AUTH, _("SQL Server refused the login: %(msg)s") % {"msg": text})
             return EngineError(
                 ErrorKind.AUTH,
                 _("SQL Server refused the login %(user)s: %(msg)s") % {"user": self.params.username, "msg": text},

@@ -1,6 +1,8 @@
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from common.api.fields import MebibytesField
+from instances.choices import ErrorKind
 
 from ..models import SyncInstanceRecord, SyncSession
 
@@ -8,6 +10,13 @@ from ..models import SyncInstanceRecord, SyncSession
 class SyncInstanceRecordSerializer(serializers.ModelSerializer):
     total_size_mb = MebibytesField(source="total_size_bytes")
     duration_seconds = serializers.FloatField(read_only=True, allow_null=True)
+    # "" while the record has not failed (the answer clients always got); the schema says so.
+    error_kind = serializers.ChoiceField(
+        choices=ErrorKind.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text=_("Why the record failed; empty when it did not."),
+    )
 
     class Meta:
         model = SyncInstanceRecord

@@ -67,6 +67,7 @@ def test_create_read_change_and_delete_a_rule(admin, make_target):
         "threshold_days": 30,
         "window_days": 14,
         "unit": "days",
+        "include_system_databases": False,
         "webhook_url": "https://hooks.example.com/capacity",
         "webhook_status": "ok",
         "is_active": True,

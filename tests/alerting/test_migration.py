@@ -8,7 +8,8 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 BEFORE = [("capacity", "0004_alertrule_alert"), ("alerting", None)]
-AFTER = [("alerting", "0003_content_types_and_schedules")]
+# The move, then the later alerting migrations the current models need (rules opting in to system databases).
+AFTER = [("alerting", "0004_rule_include_system_databases")]
 
 
 def _migrate(targets):

@@ -136,8 +136,17 @@ def test_malformed_json_body(admin):
     assert "json" in response.json()["detail"].lower()
 
 
-def test_bad_page_size_falls_back_to_the_default(viewer, make_target):
+@pytest.mark.parametrize("size", ["abc", "-1", "-5", "0", "1001", "2.5", ""])
+@pytest.mark.parametrize("path", ["/api/instances/", "/api/alert-rules/", "/api/sync-sessions/"])
+def test_a_bad_page_size_is_a_400_naming_it(viewer, make_target, path, size):
     make_target("a")
-    for size in ("abc", "-5", "0"):
-        response = viewer.get(f"/api/instances/?page_size={size}")
-        assert response.status_code == 200 and response.json()["count"] == 1
+    response = viewer.get(f"{path}?page_size={size}")
+    assert response.status_code == 400, response.content
+    assert "page_size must be a whole number from 1 to 1000" in response.json()["page_size"][0]
+
+
+@pytest.mark.parametrize("size", ["1", "1000"])
+def test_the_page_size_bounds_are_taken(viewer, make_target, size):
+    make_target("a")
+    response = viewer.get(f"/api/instances/?page_size={size}")
+    assert response.status_code == 200 and response.json()["count"] == 1

@@ -203,6 +203,9 @@ def test_total_sizes_csv(viewer, orders, make_target, query):
         "total_size_bytes",
         "total_size_mb",
         "database_count",
+        "user_total_size_bytes",
+        "user_total_size_mb",
+        "user_database_count",
         "collected_date",
     ]
 

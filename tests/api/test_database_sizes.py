@@ -148,6 +148,9 @@ def test_total(viewer, orders):
         "total_size_bytes": 132 * MiB,
         "total_size_mb": 132.0,
         "database_count": 2,
+        "user_total_size_bytes": body["user_total_size_bytes"],
+        "user_total_size_mb": body["user_total_size_mb"],
+        "user_database_count": 2,
         "collected_date": "2025-03-03",
         "collected_at": body["collected_at"],
     }

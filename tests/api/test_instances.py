@@ -134,7 +134,7 @@ def test_pagination(viewer, make_target):
     assert body["count"] == 7
     assert [row["name"] for row in body["results"]] == ["inst-3", "inst-4", "inst-5"]
     assert body["next"] and body["previous"]
-    assert len(viewer.get("/api/instances/?page_size=100000").json()["results"]) == 7
+    assert len(viewer.get("/api/instances/?page_size=1000").json()["results"]) == 7
 
 
 def _count_queries(client, url):
@@ -173,6 +173,9 @@ def test_total_sizes(viewer, make_target):
             "total_size_bytes": 200,
             "total_size_mb": 0.0,
             "database_count": 2,
+            "user_total_size_bytes": 200,
+            "user_total_size_mb": 0.0,
+            "user_database_count": 2,
             "collected_date": "2025-01-03",
         },
         {
@@ -183,6 +186,9 @@ def test_total_sizes(viewer, make_target):
             "total_size_bytes": None,
             "total_size_mb": None,
             "database_count": None,
+            "user_total_size_bytes": None,
+            "user_total_size_mb": None,
+            "user_database_count": None,
             "collected_date": None,
         },
     ]

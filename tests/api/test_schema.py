@@ -56,3 +56,22 @@ def test_docs_are_served_offline(admin_client):
     assert assets
     for asset in assets:
         assert not asset.startswith(("http://", "https://", "//")), asset
+
+
+def test_the_schema_says_what_answers_hold(admin_client):
+    """Nullable where the answer can be null, "" in the error kinds, and the error answers documented."""
+    schema = admin_client.get(reverse("schema") + "?format=json").json()
+    components = schema["components"]["schemas"]
+    assert components["AlertRule"]["properties"]["instance_name"]["nullable"]
+    assert components["Instance"]["properties"]["credential_name"]["nullable"]
+    kinds = [
+        ref["$ref"].rsplit("/", 1)[1] for ref in components["SyncInstanceRecord"]["properties"]["error_kind"]["oneOf"]
+    ]
+    assert "" in components[kinds[1]]["enum"] and "auth" in components[kinds[0]]["enum"]
+    patch = schema["paths"]["/api/alert-rules/{id}/"]["patch"]["responses"]
+    assert {"200", "400", "401", "403", "404"} <= set(patch)
+    assert patch["404"]["content"]["application/json"]["schema"]["$ref"] == "#/components/schemas/Error"
+    delete = schema["paths"]["/api/credentials/{id}/"]["delete"]["responses"]
+    assert "409" in delete
+    page_size = next(p for p in schema["paths"]["/api/instances/"]["get"]["parameters"] if p["name"] == "page_size")
+    assert (page_size["schema"]["minimum"], page_size["schema"]["maximum"]) == (1, 1000)

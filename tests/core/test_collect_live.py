@@ -99,6 +99,10 @@ def test_one_failure_does_not_stop_the_others(mysql_box, mysql_instance, pg_box,
     assert records[pg_instance.name].status == RecordStatus.COMPLETED
     assert records["wrong-password"].status == RecordStatus.FAILED
     assert records["wrong-password"].error_kind == "auth"
+    # One message, the server's own: it names the login once ("Access denied for user '…'@'…'").
+    login = wrong.credential.username
+    assert records["wrong-password"].error.startswith("Access denied for user")
+    assert records["wrong-password"].error.count(login) == 1, records["wrong-password"].error
     assert records["no-role"].error_kind == "auth"
     assert records["closed-port"].error_kind == "connection"
     for name in ("wrong-password", "no-role", "closed-port"):

@@ -42,6 +42,28 @@ def test_collect_sizes_table_and_summary_without_json(mysql_box, mysql_instance)
     assert "[1/1]" in proc.stdout and mysql_instance.name in proc.stdout and "Session" in proc.stdout
 
 
+@pytest.mark.parametrize("as_json", [False, True])
+def test_collect_sizes_says_each_failure_once_and_in_full(mysql_box, mysql_instance, make_instance, as_json):
+    """Once: not in the progress line, the table and the log each; in full: not cut at 100 characters."""
+    mysql_box.create_database("one", rows=10)
+    login = "nobody_" + "x" * 60  # the server's refusal names it: a reason well over 100 characters
+    make_instance("refused", "mysql", port=mysql_box.port, username=login, password="not-the-password")
+    proc = manage("collect_sizes", *(["--json"] if as_json else []))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    human = proc.stdout.strip().splitlines()
+    if as_json:
+        report = json.loads(human.pop())
+        [refused] = [i for i in report["instances"] if i["name"] == "refused"]
+        error = refused["error"]
+        assert refused["error_kind"] == "auth"
+    else:
+        [error] = [line.split(": ", 1)[1] for line in human if line.strip().startswith("refused [auth]: ")]
+    assert len(error) > 100 and login in error and error.startswith("Access denied for user")
+    printed = "\n".join(human) + proc.stderr
+    assert printed.count(error) == 1, printed
+    assert printed.count(login) == 1, printed
+
+
 @pytest.mark.parametrize(
     "args, message",
     [

@@ -697,7 +697,8 @@ def test_multiple_diagnostic_records_become_one_line():
         f"[28000] {MS}[SQL Server]Login failed for user 'capacity'. (18456)"
     )
     error = translate(pyodbc.InterfaceError("28000", text))
-    assert error.message == "SQL Server refused the login capacity: Login failed for user 'capacity'. (18456)"
+    # The driver's text already names the login: it is not said twice.
+    assert error.message == "SQL Server refused the login: Login failed for user 'capacity'. (18456)"
 
 
 # --- closing ---------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 import json
+import logging
 import sys
 import unicodedata
 
@@ -10,6 +11,13 @@ from common.formatting import human_bytes
 from instances.choices import DbType
 from instances.models import Instance
 from sync_sessions.choices import RecordStatus, SessionStatus, SyncType
+
+
+class _DropInstanceFailures(logging.Filter):
+    """Drops the collection service's per-instance failure lines while the command prints them itself."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not getattr(record, "instance_failure", False)
 
 
 def display_width(text: str) -> int:
@@ -84,12 +92,19 @@ class Command(BaseCommand):
                     "n": record.databases_count,
                     "size": human_bytes(record.total_size_bytes),
                 }
-            elif record.error:
-                line += f" [{record.error_kind or '-'}] {record.error}"
+            elif record.error_kind:
+                line += f" [{record.error_kind}]"  # the reason is printed once, in full, after the table
             progress_out.write(line + "\n")
             progress_out.flush()
 
-        session = collect(targets, sync_type=SyncType.MANUAL, concurrency=concurrency, progress=progress)
+        # Each failure is on its record and printed below; the service's log line would say it again.
+        quiet = _DropInstanceFailures()
+        collect_logger = logging.getLogger("capacity.services.collect")
+        collect_logger.addFilter(quiet)
+        try:
+            session = collect(targets, sync_type=SyncType.MANUAL, concurrency=concurrency, progress=progress)
+        finally:
+            collect_logger.removeFilter(quiet)
         records = list(session.records.order_by("instance_name"))
         self._summary(session, records)
         if json:
@@ -107,14 +122,21 @@ class Command(BaseCommand):
                 r.get_status_display(),
                 str(r.databases_count) if r.status == RecordStatus.COMPLETED else "-",
                 human_bytes(r.total_size_bytes) if r.status == RecordStatus.COMPLETED else "-",
-                f"[{r.error_kind}] {r.error}" if r.error_kind else r.error,
+                # The kind only: the reason follows the table, once and in full.
+                f"[{r.error_kind}]" if r.error_kind else ("*" if r.error else ""),
             )
             for r in records
         ]
         widths = [max(display_width(str(x)) for x in col) for col in zip(header, *rows, strict=False)]
-        widths[-1] = min(widths[-1], 100)
         for row in [header, *rows]:
-            out.write("  ".join(pad(str(v)[:100], w) for v, w in zip(row, widths, strict=False)).rstrip())
+            out.write("  ".join(pad(str(v), w) for v, w in zip(row, widths, strict=False)).rstrip())
+        reasons = [r for r in records if r.error]
+        if reasons:
+            out.write("")
+            for r in reasons:
+                kind = f" [{r.error_kind}]" if r.error_kind else ""
+                out.write(f"  {r.instance_name}{kind}: {r.error}")
+            out.write("")
         out.write(
             _(
                 "Session %(id)s: %(status)s — %(ok)d succeeded, %(failed)d failed, %(skipped)d skipped; "
