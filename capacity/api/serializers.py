@@ -34,6 +34,7 @@ class DatabaseSizeStatSerializer(serializers.ModelSerializer):
             "collected_at",
             "is_deleted",
             "deleted_at",
+            "is_carried_over",
         ]
         read_only_fields = fields
 
