@@ -1,7 +1,8 @@
 """The one collection path: admin action, API, command and schedule all end up here.
 
 A run is one SyncSession with one SyncInstanceRecord per instance. Each record is collected by
-`collect_record` (claim it, take the instance's lock, ask the engine, save), either
+`collect_record` (claim it, take the instance's lock, ask the engine, save with `save_sizes`
+from `capacity.services.save`, re-exported here), either
 
 - in-process: `run_session` collects a session's records `concurrency` at a time in threads
   (collect_sizes, the per-instance sync-capacity endpoints, the admin's row button), or
@@ -54,6 +55,7 @@ from .save import AttemptLost, SaveOutcome, save_sizes
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "AttemptLost",
     "SaveOutcome",
     "acquire_instance_lock",
     "active_instances",
