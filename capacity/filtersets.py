@@ -59,6 +59,7 @@ class DatabaseSizeStatFilterSet(InstanceFiltersMixin):
     min_size_bytes = django_filters.NumberFilter(field_name="size_bytes", lookup_expr="gte", label=_("Minimum size"))
     max_size_bytes = django_filters.NumberFilter(field_name="size_bytes", lookup_expr="lte", label=_("Maximum size"))
     is_deleted = BooleanFilter(label=_("Deleted"))
+    is_carried_over = BooleanFilter(label=_("Carried over (the collection could not read it)"))
     latest_only = BooleanFilter(method="filter_applied_last", label=_("Latest row per database only"))
     include_deleted = BooleanFilter(method="filter_applied_last", label=_("Include deleted databases"))
 
@@ -78,6 +79,7 @@ class DatabaseSizeStatFilterSet(InstanceFiltersMixin):
             "min_size_bytes",
             "max_size_bytes",
             "is_deleted",
+            "is_carried_over",
             "latest_only",
             "include_deleted",
         ]

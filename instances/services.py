@@ -1,10 +1,16 @@
 """Instance operations that are not collection: testing a connection."""
 
+from __future__ import annotations
+
+from dataclasses import dataclass
+
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from common import audit
+from common.badges import choice_label
 
+from . import binding
 from .choices import ErrorKind
 from .engines import ConnectionTestResult, EngineError, get_engine
 from .models import Instance
@@ -43,4 +49,73 @@ def record_connection_test(instance: Instance, result: ConnectionTestResult, *, 
 
 test_connection.__test__ = False  # not a pytest test, despite its name
 
-__all__ = ["ErrorKind", "record_connection_test", "test_connection"]
+
+@dataclass(frozen=True)
+class ConnectionOutcome:
+    """The answer to "test this instance's connection", for every screen that asks it.
+
+    `status` is one of the constants below; `kind` the failure's ErrorKind ("" on success);
+    `message` the bare reason of a failure; `summary` one line for a person, naming the instance;
+    `result` what the API returns (server version, elapsed time, error and its kind).
+    """
+
+    CONNECTED = "connected"
+    FAILED = "failed"
+    NO_CREDENTIAL = "no_credential"
+    DENIED = "denied"
+
+    status: str
+    result: ConnectionTestResult
+    summary: str
+
+    @property
+    def success(self) -> bool:
+        return self.status == self.CONNECTED
+
+    @property
+    def kind(self) -> str:
+        return self.result.error_kind
+
+    @property
+    def message(self) -> str:
+        return self.result.error
+
+
+def _summary(instance: Instance, result: ConnectionTestResult) -> str:
+    if result.success:
+        return _("%(name)s: connected in %(ms)d ms (%(version)s).") % {
+            "name": instance.name,
+            "ms": result.elapsed_ms,
+            "version": result.server_version,
+        }
+    return _("%(name)s: connection failed [%(kind)s]: %(error)s") % {
+        "name": instance.name,
+        "kind": choice_label(ErrorKind.choices, result.error_kind),
+        "error": result.error,
+    }
+
+
+def check_connection(instance: Instance, *, user=None) -> ConnectionOutcome:
+    """Test one instance's connection and report it (the admin action, its row button and the API).
+
+    An instance without a credential, or whose credential is not approved for its target
+    (`binding.approval_denial`), is refused before anything is sent anywhere.
+    """
+    if instance.credential_id is None:
+        status = ConnectionOutcome.NO_CREDENTIAL
+        result = ConnectionTestResult(
+            success=False,
+            error=_("Instance %(name)s has no credential to connect with.") % {"name": instance.name},
+            error_kind=ErrorKind.AUTH.value,
+        )
+    elif denial := binding.approval_denial(instance):
+        status = ConnectionOutcome.DENIED
+        result = ConnectionTestResult(success=False, error=denial, error_kind=ErrorKind.PERMISSION.value)
+        record_connection_test(instance, result, user=user)  # a refused attempt is audited too
+    else:
+        result = test_connection(instance, user=user)
+        status = ConnectionOutcome.CONNECTED if result.success else ConnectionOutcome.FAILED
+    return ConnectionOutcome(status=status, result=result, summary=_summary(instance, result))
+
+
+__all__ = ["ConnectionOutcome", "ErrorKind", "check_connection", "record_connection_test", "test_connection"]

@@ -7,12 +7,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from common.badges import choice_label
 from common.formatting import human_bytes, signed_bytes
 from instances.admin import InstanceAdmin
-from instances.choices import ErrorKind
 from instances.models import Instance
-from instances.services import test_connection
+from instances.services import check_connection
 
 from ..queries import annotate_instance_capacity
 from ..views import actions
@@ -152,25 +150,8 @@ class InstanceCapacityAdmin(InstanceAdmin):
     @admin.action(description=_("Test connection"), permissions=["sync_capacity"])
     def action_test_connection(self, request, queryset):
         for instance in queryset.select_related("credential"):
-            result = test_connection(instance, user=request.user)
-            if result.success:
-                self.message_user(
-                    request,
-                    _("%(name)s: connected in %(ms)d ms (%(version)s).")
-                    % {"name": instance.name, "ms": result.elapsed_ms, "version": result.server_version},
-                    messages.SUCCESS,
-                )
-            else:
-                self.message_user(
-                    request,
-                    _("%(name)s: connection failed [%(kind)s]: %(error)s")
-                    % {
-                        "name": instance.name,
-                        "kind": choice_label(ErrorKind.choices, result.error_kind),
-                        "error": result.error,
-                    },
-                    messages.ERROR,
-                )
+            outcome = check_connection(instance, user=request.user)
+            self.message_user(request, outcome.summary, messages.SUCCESS if outcome.success else messages.ERROR)
 
     @admin.action(description=_("Sync capacity"), permissions=["sync_capacity"])
     def action_sync_capacity(self, request, queryset):

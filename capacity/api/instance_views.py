@@ -10,15 +10,13 @@ from rest_framework.response import Response
 from common.api.permissions import CanSyncCapacity
 from common.api.renderers import CSVExportMixin
 from common.formatting import to_mib
-from instances import binding, services
+from instances import services
 from instances.api.views import InstanceViewSet
-from instances.choices import ErrorKind
-from instances.engines import ConnectionTestResult
 from instances.models import Instance
-from sync_sessions.choices import RecordStatus
+from instances.services import ConnectionOutcome
 
 from ..queries import with_latest_size
-from ..services.collect import collect
+from ..services.sync_one import SyncOutcome, sync_instance
 from .serializers import (
     ConnectionTestSerializer,
     InstanceSerializer,
@@ -36,6 +34,21 @@ class InstanceCapacityViewSet(CSVExportMixin, InstanceViewSet):
     serializer_class = InstanceSerializer
     csv_actions = ("total_sizes",)
     csv_filename = "instance-total-sizes"
+
+    # How each outcome of the shared services answers over HTTP.
+    CONNECTION_STATUS = {
+        ConnectionOutcome.CONNECTED: status.HTTP_200_OK,
+        ConnectionOutcome.FAILED: status.HTTP_502_BAD_GATEWAY,
+        ConnectionOutcome.NO_CREDENTIAL: status.HTTP_400_BAD_REQUEST,
+        ConnectionOutcome.DENIED: status.HTTP_403_FORBIDDEN,
+    }
+    SYNC_STATUS = {
+        SyncOutcome.SKIPPED: status.HTTP_409_CONFLICT,
+        SyncOutcome.FAILED: status.HTTP_502_BAD_GATEWAY,
+        SyncOutcome.INACTIVE: status.HTTP_409_CONFLICT,
+        SyncOutcome.NO_CREDENTIAL: status.HTTP_400_BAD_REQUEST,
+        SyncOutcome.DENIED: status.HTTP_403_FORBIDDEN,
+    }
 
     @extend_schema(
         summary=_("Every instance's latest total"),
@@ -71,39 +84,8 @@ class InstanceCapacityViewSet(CSVExportMixin, InstanceViewSet):
         filter_backends=[],
     )
     def test_connection(self, request, pk=None):
-        instance = self.get_object()
-        if instance.credential_id is None:
-            return Response(
-                {
-                    "success": False,
-                    "server_version": "",
-                    "error": _("Instance %(name)s has no credential to connect with.") % {"name": instance.name},
-                    "error_kind": ErrorKind.AUTH.value,
-                    "elapsed_ms": 0,
-                },
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-        denial = binding.approval_denial(instance)
-        if denial:
-            # A refused attempt is recorded too: who tried to reach a target nobody approved.
-            services.record_connection_test(
-                instance,
-                ConnectionTestResult(success=False, error=denial, error_kind=ErrorKind.PERMISSION),
-                user=request.user,
-            )
-            return Response(
-                {
-                    "success": False,
-                    "server_version": "",
-                    "error": denial,
-                    "error_kind": ErrorKind.PERMISSION.value,
-                    "elapsed_ms": 0,
-                },
-                status=status.HTTP_403_FORBIDDEN,
-            )
-        result = services.test_connection(instance, user=request.user)
-        body = ConnectionTestSerializer(result).data
-        return Response(body, status=status.HTTP_200_OK if result.success else status.HTTP_502_BAD_GATEWAY)
+        outcome = services.check_connection(self.get_object(), user=request.user)
+        return Response(ConnectionTestSerializer(outcome.result).data, status=self.CONNECTION_STATUS[outcome.status])
 
     @extend_schema(
         summary=_("Collect this instance now"),
@@ -131,46 +113,22 @@ class InstanceCapacityViewSet(CSVExportMixin, InstanceViewSet):
         filter_backends=[],
     )
     def sync_capacity(self, request, pk=None):
-        instance = self.get_object()
-        if not instance.is_active:
-            return Response(
-                {"success": False, "error": _("Instance %(name)s is inactive.") % {"name": instance.name}},
-                status=status.HTTP_409_CONFLICT,
-            )
-        if instance.credential_id is None:
-            return Response(
-                {
-                    "success": False,
-                    "error": _("Instance %(name)s has no credential to connect with.") % {"name": instance.name},
-                    "error_kind": ErrorKind.AUTH.value,
-                },
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-        denial = binding.approval_denial(instance)
-        if denial:
-            return Response(
-                {"success": False, "error": denial, "error_kind": ErrorKind.PERMISSION.value},
-                status=status.HTTP_403_FORBIDDEN,
-            )
-        session = collect([instance], created_by=request.user)
-        record = session.records.get()
-        if record.status == RecordStatus.COMPLETED:
+        outcome = sync_instance(self.get_object(), request.user)
+        if outcome.success:
+            record = outcome.record
             return Response(
                 {
                     "success": True,
-                    "session_id": session.session_id,
+                    "session_id": outcome.session.session_id,
                     "databases_count": record.databases_count,
                     "saved_count": record.saved_count,
                     "total_size_bytes": record.total_size_bytes,
                     "total_size_mb": to_mib(record.total_size_bytes),
                 }
             )
-        failure = {
-            "success": False,
-            "error": record.error or _("The collection did not complete."),
-            "error_kind": record.error_kind,
-            "session_id": session.session_id,
-        }
-        if record.status == RecordStatus.SKIPPED:
-            return Response(failure, status=status.HTTP_409_CONFLICT)
-        return Response(failure, status=status.HTTP_502_BAD_GATEWAY)
+        failure = {"success": False, "error": outcome.message}
+        if outcome.kind or outcome.session is not None:
+            failure["error_kind"] = outcome.kind
+        if outcome.session is not None:
+            failure["session_id"] = outcome.session.session_id
+        return Response(failure, status=self.SYNC_STATUS[outcome.status])

@@ -43,6 +43,7 @@ class DatabaseSizeStatSerializer(serializers.ModelSerializer):
             "is_deleted",
             "deleted_at",
             "is_system",
+            "is_carried_over",
         ]
         read_only_fields = fields
 

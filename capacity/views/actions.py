@@ -5,16 +5,14 @@ from __future__ import annotations
 from django.http import Http404, JsonResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
-from common.badges import choice_label, status_badge
+from common.badges import status_badge
 from common.formatting import human_bytes, local_datetime, signed_bytes
-from instances.choices import ErrorKind
 from instances.models import Instance
-from instances.services import test_connection
-from sync_sessions.choices import RecordStatus, SyncType
+from instances.services import check_connection
 
 from ..queries import annotate_instance_capacity
+from ..services.sync_one import SyncOutcome, sync_instance
 
 # --- shared view plumbing ----------------------------------------------------------------------
 
@@ -75,6 +73,18 @@ def instance_fields(instance_id: int) -> dict:
 # --- per-row actions (JSON) --------------------------------------------------------------------
 
 
+# How each outcome of the shared services answers the buttons (a failed connection is a valid
+# answer to "does it connect?", not a failed request).
+SYNC_STATUS = {
+    SyncOutcome.COMPLETED: 200,
+    SyncOutcome.SKIPPED: 409,
+    SyncOutcome.FAILED: 502,
+    SyncOutcome.INACTIVE: 400,
+    SyncOutcome.NO_CREDENTIAL: 400,
+    SyncOutcome.DENIED: 502,
+}
+
+
 def instance_sync_capacity(model_admin, request, object_id):
     """Collect one instance now through the one collection path; answer in JSON for the list's button."""
     refused = _require_sync_permission(request)
@@ -84,34 +94,19 @@ def instance_sync_capacity(model_admin, request, object_id):
         instance = _instance_or_404(model_admin, request, object_id)
     except Http404 as exc:
         return json_error(str(exc), 404)
-    if not instance.is_active:
-        return json_error(_("%(name)s is inactive; activate it to collect its capacity.") % {"name": instance}, 400)
-    if instance.credential_id is None:
-        return json_error(_("%(name)s has no credential to log in with.") % {"name": instance}, 400)
-
-    from ..services.collect import collect
-
-    session = collect([instance], sync_type=SyncType.MANUAL, created_by=request.user)
-    record = session.records.get()
-    body = {
-        "session_id": str(session.session_id),
-        "session_url": reverse("admin:sync_sessions_syncsession_change", args=[session.pk]),
-        "fields": instance_fields(instance.pk),
-    }
-    if record.status == RecordStatus.COMPLETED:
-        message = ngettext(
-            "%(name)s: %(count)s database, %(size)s collected.",
-            "%(name)s: %(count)s databases, %(size)s collected.",
-            record.databases_count,
-        ) % {
-            "name": instance.name,
-            "count": record.databases_count,
-            "size": human_bytes(record.total_size_bytes),
-        }
+    outcome = sync_instance(instance, request.user)
+    if outcome.status in (SyncOutcome.INACTIVE, SyncOutcome.NO_CREDENTIAL):
+        return json_error(outcome.summary, SYNC_STATUS[outcome.status])
+    body = {"fields": instance_fields(instance.pk)}
+    if outcome.session is not None:
+        body["session_id"] = str(outcome.session.session_id)
+        body["session_url"] = reverse("admin:sync_sessions_syncsession_change", args=[outcome.session.pk])
+    if outcome.success:
+        record = outcome.record
         return JsonResponse(
             {
                 "success": True,
-                "message": message,
+                "message": outcome.summary,
                 "databases_count": record.databases_count,
                 "saved_count": record.saved_count,
                 "total_size_bytes": record.total_size_bytes,
@@ -119,15 +114,9 @@ def instance_sync_capacity(model_admin, request, object_id):
                 **body,
             }
         )
-    if record.status == RecordStatus.SKIPPED:
-        return json_error(f"{instance.name}: {record.error}", 409, **body)
-    return json_error(
-        _("%(name)s: collection failed [%(kind)s]: %(error)s")
-        % {"name": instance.name, "kind": record.get_error_kind_display() or "—", "error": record.error},
-        502,
-        error_kind=record.error_kind,
-        **body,
-    )
+    if outcome.kind:
+        body["error_kind"] = outcome.kind
+    return json_error(outcome.summary, SYNC_STATUS[outcome.status], **body)
 
 
 def instance_test_connection(model_admin, request, object_id):
@@ -139,26 +128,16 @@ def instance_test_connection(model_admin, request, object_id):
         instance = _instance_or_404(model_admin, request, object_id)
     except Http404 as exc:
         return json_error(str(exc), 404)
-    result = test_connection(instance, user=request.user)
+    outcome = check_connection(instance, user=request.user)
+    result = outcome.result
     body = {
-        "success": result.success,
+        "success": outcome.success,
         "server_version": result.server_version,
         "elapsed_ms": result.elapsed_ms,
-        "error": result.error,
+        "error": "" if outcome.success else outcome.summary,
         "error_kind": result.error_kind,
         "fields": instance_fields(instance.pk),
     }
-    if result.success:
-        body["message"] = _("%(name)s: connected in %(ms)s ms (%(version)s).") % {
-            "name": instance.name,
-            "ms": result.elapsed_ms,
-            "version": result.server_version,
-        }
-    else:
-        body["error"] = _("%(name)s: connection failed [%(kind)s]: %(error)s") % {
-            "name": instance.name,
-            "kind": choice_label(ErrorKind.choices, result.error_kind),
-            "error": result.error,
-        }
-    # A failed connection is a valid answer to "does it connect?", not a failed request.
+    if outcome.success:
+        body["message"] = outcome.summary
     return JsonResponse(body)

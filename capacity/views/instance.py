@@ -28,10 +28,7 @@ from ..charts import (
     parse_period,
     parse_range,
 )
-from ..models import (
-    DatabaseInventory,
-    InstanceSizeStat,
-)
+from ..models import DatabaseInventory, DatabaseSizeStat, InstanceSizeStat
 from ..queries import GROWTH_WINDOWS, annotate_instance_capacity, database_tables
 from ..services import readmodels
 from .actions import _instance_or_404, action_strings, json_error
@@ -39,7 +36,15 @@ from .actions import _instance_or_404, action_strings, json_error
 # --- the instance capacity page ----------------------------------------------------------------
 
 
-def _database_rows(instance: Instance, today: date):
+def _database_rows(instance: Instance, today: date, latest: InstanceSizeStat | None):
+    # Databases the latest collection could not read keep their last size, marked carried over.
+    carried = set(
+        DatabaseSizeStat.objects.filter(
+            instance=instance, collected_date=latest.collected_date, is_carried_over=True
+        ).values_list("database_name", flat=True)
+        if latest is not None
+        else ()
+    )
     rows = readmodels.with_database_growth(
         DatabaseInventory.objects.filter(instance=instance).order_by("is_deleted", "-last_size_bytes", "database_name"),
         today,
@@ -51,6 +56,7 @@ def _database_rows(instance: Instance, today: date):
             {
                 "name": row.database_name,
                 "is_system": row.is_system,
+                "is_carried_over": row.database_name in carried,
                 "is_deleted": row.is_deleted,
                 "deleted_at": row.deleted_at,
                 "restored_at": row.restored_at,
@@ -112,7 +118,7 @@ def instance_capacity(model_admin, request, object_id):
     today = timezone.localdate()
     annotated = annotate_instance_capacity(Instance.objects.filter(pk=instance.pk), today).get()
     latest = InstanceSizeStat.objects.filter(instance=instance, is_deleted=False).order_by("-collected_date").first()
-    databases = _database_rows(instance, today)
+    databases = _database_rows(instance, today, latest)
     live = [d for d in databases if not d["is_deleted"]]
     largest = max(live, key=lambda d: d["size_bytes"], default=None)
     limit = instance.capacity_limit_bytes

@@ -119,7 +119,7 @@ def test_upgrading_derives_the_user_figures_of_the_history(orders):
         executor.loader.build_graph()
         executor.migrate(targets)
 
-    migrate([("capacity", "0006_carried_over")])  # the columns are gone
+    migrate([("capacity", "0009_partition_table_sizes")])  # the columns are gone
     migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
     stat = orders.size_stats.get()
     assert (stat.user_total_size_bytes, stat.user_database_count) == (4 * GiB, 2)

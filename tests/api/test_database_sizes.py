@@ -6,6 +6,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from tests.factories import at, record_collection
+
 from .conftest import add_collection, results
 
 pytestmark = pytest.mark.django_db
@@ -261,3 +263,23 @@ def test_unknown_instance_is_404(viewer, suffix):
         response = viewer.get(f"/api/instances/{bad}/{suffix}")
         assert response.status_code == 404
         assert bad in response.json()["detail"]
+
+
+def test_a_carried_over_size_says_so_and_can_be_filtered(viewer, make_target):
+    inst = make_target("carried")
+    add_collection(inst, date(2025, 3, 1), {"sales": 100, "locked": 40})
+    record_collection(inst, at(date(2025, 3, 2)), {"sales": 120}, unreadable=["locked"])
+    rows = {(r["collected_date"], r["database_name"]): r["is_carried_over"] for r in history(viewer, inst)}
+    assert rows == {
+        ("2025-03-02", "sales"): False,
+        ("2025-03-02", "locked"): True,
+        ("2025-03-01", "sales"): False,
+        ("2025-03-01", "locked"): False,
+    }
+    carried = history(viewer, inst, "is_carried_over=true")
+    assert [(r["database_name"], r["size_bytes"]) for r in carried] == [("locked", 40)]
+    assert len(history(viewer, inst, "is_carried_over=false")) == 3
+    latest = results(viewer.get(f"/api/instances/{inst.pk}/databases/"))
+    assert {r["database_name"]: r["is_carried_over"] for r in latest} == {"sales": False, "locked": True}
+    bad = viewer.get(f"/api/instances/{inst.pk}/database-sizes/?is_carried_over=maybe")
+    assert bad.status_code == 400 and "is_carried_over" in str(bad.json())

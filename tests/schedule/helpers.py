@@ -1,4 +1,4 @@
-"""Generated daily rows and the figures a period should have, computed the slow obvious way."""
+"""Generated daily collections and the figures a period should have, computed the slow obvious way."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from django.utils import timezone
 
 from capacity.models import DatabaseSizeStat, InstanceSizeStat
 from capacity.services.periods import period_bounds
+from instances.engines import DatabaseSize
+from tests.factories import record_collection
 
 
 def days(first: date, last: date):
@@ -30,33 +32,25 @@ def size_of(name: str, day: date) -> int:
 
 
 def make_rows(instance, names, first: date, last: date, collected_at=None, size=size_of):
-    """Daily DatabaseSizeStat rows for each name and the matching InstanceSizeStat totals."""
-    stats, totals = [], []
+    """One collection a day of each name, from `first` to `last`, through the collection service
+    (tests/factories.py: daily rows, totals and inventory as production writes them); returns the
+    DatabaseSizeStat and InstanceSizeStat rows written, oldest first.
+
+    `collected_at` moves the rows' arrival time away from their day afterwards, on purpose: the
+    aggregation's watermark follows `collected_at`, and a test of it needs rows of an old day that
+    arrived late (or early), which no real collection writes.
+    """
     for day in days(first, last):
-        at = collected_at or stamp(day)
-        row_sizes = {name: size(name, day) for name in names}
-        stats += [
-            DatabaseSizeStat(
-                instance=instance,
-                database_name=name,
-                size_bytes=value,
-                data_size_bytes=value,
-                collected_date=day,
-                collected_at=at,
-            )
-            for name, value in row_sizes.items()
-        ]
-        totals.append(
-            InstanceSizeStat(
-                instance=instance,
-                total_size_bytes=sum(row_sizes.values()),
-                database_count=len(names),
-                collected_date=day,
-                collected_at=at,
-            )
-        )
-    DatabaseSizeStat.objects.bulk_create(stats)
-    InstanceSizeStat.objects.bulk_create(totals)
+        sizes = {
+            name: DatabaseSize(name=name, size_bytes=size(name, day), data_size_bytes=size(name, day)) for name in names
+        }
+        record_collection(instance, stamp(day), sizes)
+    in_span = {"instance": instance, "collected_date__range": (first, last)}
+    if collected_at is not None:
+        DatabaseSizeStat.objects.filter(**in_span).update(collected_at=collected_at)
+        InstanceSizeStat.objects.filter(**in_span).update(collected_at=collected_at)
+    stats = list(DatabaseSizeStat.objects.filter(**in_span).order_by("collected_date", "database_name"))
+    totals = list(InstanceSizeStat.objects.filter(**in_span).order_by("collected_date"))
     return stats, totals
 
 

@@ -142,26 +142,12 @@ def rows_of_a_month_without_partition_land_in_default_and_move_out():
     from capacity.models import DatabaseSizeStat
     from capacity.services.partitions import DEFAULT_PARTITION, ensure_partitions, partition_name
     from capacity.services.periods import add_months
+    from tests.factories import at, record_collection
 
     inst = _instance("default")
     far = add_months(timezone.localdate().replace(day=1), 30)
-    rows = [
-        DatabaseSizeStat(
-            instance=inst,
-            database_name=f"db{n}",
-            size_bytes=n,
-            data_size_bytes=n,
-            collected_date=far + timedelta(days=n),
-            collected_at=timezone.now(),
-        )
-        for n in range(3)
-    ]
-    DatabaseSizeStat.objects.bulk_create(
-        rows,
-        update_conflicts=True,
-        unique_fields=["instance", "database_name", "collected_date"],
-        update_fields=["size_bytes"],
-    )
+    for n in range(3):  # three nights of that month, through the collection service
+        record_collection(inst, at(far + timedelta(days=n)), {"db": n})
     with connection.cursor() as cursor:
         assert _row_partitions(cursor, inst) == {DEFAULT_PARTITION}
         assert ensure_partitions(far, far) == [partition_name(far)]

@@ -1,4 +1,4 @@
-"""Generated capacity history: months of daily sizes, an inventory and sync sessions, written straight to the ORM.
+"""Generated capacity history: months of daily collections (through tests/factories.py) and sync sessions.
 
 Collection itself is tested against real servers elsewhere; the pages only need realistic rows.
 """
@@ -7,15 +7,16 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from django.utils import timezone
 
-from capacity.models import DatabaseInventory, DatabaseSizeStat, InstanceSizeStat
-from capacity.services.aggregate import refresh_instance
+from capacity.models import InstanceSizeStat
+from instances.engines import DatabaseSize
 from instances.models import Credential, Instance
 from sync_sessions.choices import RecordStatus, SessionStatus, SyncType
 from sync_sessions.models import SyncInstanceRecord, SyncSession
+from tests.factories import at, record_history
 
 MIB = 1024**2
 GIB = 1024**3
@@ -43,10 +44,6 @@ class InstancePlan:
     instance: Instance | None = field(default=None, repr=False)
 
 
-def _at(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time(3, 0)))
-
-
 def write_history(plan: InstancePlan, today: date | None = None, seed: int = 7) -> Instance:
     """Create the instance and `plan.days` days of history ending today (in TIME_ZONE)."""
     today = today or timezone.localdate()
@@ -64,81 +61,42 @@ def write_history(plan: InstancePlan, today: date | None = None, seed: int = 7) 
         options={"service_name": "ORCLPDB1"} if plan.db_type == "oracle" else {},
     )
     plan.instance = instance
-    stats, totals, inventory = [], [], []
-    last: dict[str, tuple[DatabasePlan, int, date]] = {}
+    collections = []
     for offset in range(plan.days - 1, -1, -1):
         day = today - timedelta(days=offset)
-        total, count = 0, 0
+        sizes = {}
         for db in plan.databases:
             if db.born_days_ago is not None and offset > db.born_days_ago:
                 continue
+            if db.dropped_days_ago is not None and offset <= db.dropped_days_ago:
+                continue  # gone: the collection marks it deleted the day it is first missed
             age = plan.days - 1 - offset if db.born_days_ago is None else db.born_days_ago - offset
             size = db.start_bytes + db.daily_growth_bytes * age + rng.randint(0, max(1, db.daily_growth_bytes // 3))
-            dropped = db.dropped_days_ago is not None and offset <= db.dropped_days_ago
-            if dropped and offset < db.dropped_days_ago:
-                continue  # no rows after the day it vanished
             data = int(size * 0.8)
-            stats.append(
-                DatabaseSizeStat(
-                    instance=instance,
-                    database_name=db.name,
-                    size_bytes=size,
-                    data_size_bytes=data,
-                    index_size_bytes=size - data,
-                    log_size_bytes=None if plan.db_type != "sqlserver" else size // 10,
-                    collected_date=day,
-                    collected_at=_at(day),
-                    is_deleted=dropped,
-                    deleted_at=_at(day) if dropped else None,
-                )
-            )
-            last[db.name] = (db, size, day)
-            if not dropped:
-                total += size
-                count += 1
-        totals.append(
-            InstanceSizeStat(
-                instance=instance,
-                total_size_bytes=total,
-                database_count=count,
-                collected_date=day,
-                collected_at=_at(day),
-            )
-        )
-    for name, (db, size, day) in last.items():
-        dropped = db.dropped_days_ago is not None
-        data = int(size * 0.8)
-        first_day = today - timedelta(days=db.born_days_ago if db.born_days_ago is not None else plan.days - 1)
-        inventory.append(
-            DatabaseInventory(
-                instance=instance,
-                database_name=name,
+            sizes[db.name] = DatabaseSize(
+                name=db.name,
+                size_bytes=size,
+                data_size_bytes=data,
+                index_size_bytes=size - data,
+                log_size_bytes=None if plan.db_type != "sqlserver" else size // 10,
                 is_system=db.is_system,
-                first_seen_at=_at(first_day),
-                last_seen_at=_at(day),
-                last_size_bytes=size,
-                last_data_size_bytes=data,
-                last_index_size_bytes=size - data,
-                last_log_size_bytes=None if plan.db_type != "sqlserver" else size // 10,
-                is_deleted=dropped,
-                deleted_at=_at(day) if dropped else None,
             )
-        )
-    DatabaseSizeStat.objects.bulk_create(stats, batch_size=500)
-    InstanceSizeStat.objects.bulk_create(totals, batch_size=500)
-    DatabaseInventory.objects.bulk_create(inventory)
-    # As after a finished run (capacity.receivers): pages only read the aggregates.
-    refresh_instance(Instance.objects.get(pk=instance.pk))
+        collections.append((at(day), sizes))
+    # Through the collection service, then the aggregates brought up to date as after a run.
+    # A fleet is written for many tests: the same plan on the same day reuses the service's rows.
+    record_history(
+        instance, collections, reuse_key=(repr(plan.databases), plan.name, plan.db_type, plan.days, today, seed)
+    )
     if plan.failing:
         Instance.objects.filter(pk=instance.pk).update(
-            last_sync_at=_at(today),
+            last_sync_at=at(today),
             last_sync_status=RecordStatus.FAILED,
             last_sync_error="Can't connect to server on '127.0.0.1' (111)",
             last_sync_error_kind="connection",
         )
     else:
         Instance.objects.filter(pk=instance.pk).update(
-            last_sync_at=_at(today), last_connected=_at(today), last_sync_status=RecordStatus.COMPLETED
+            last_sync_at=at(today), last_connected=at(today), last_sync_status=RecordStatus.COMPLETED
         )
     instance.refresh_from_db()
     return instance

@@ -144,3 +144,18 @@ def test_test_connection_against_real_mariadb(operator_client, mysql_instance):
     assert "MariaDB" in body["server_version"] or body["server_version"][0].isdigit()
     assert "connected in" in body["message"]
     assert body["fields"]["last_connected"] != "—"
+
+
+@pytest.mark.django_db
+def test_test_connection_admin_action_reports_each_instance(operator_client, closed_port_instance):
+    from instances.models import Instance
+
+    lonely = Instance.objects.create(name="lonely", db_type="mysql", host="127.0.0.1", port=1)
+    response = operator_client.post(
+        reverse("admin:instances_instance_changelist"),
+        {"action": "action_test_connection", "_selected_action": [closed_port_instance.pk, lonely.pk]},
+        follow=True,
+    )
+    texts = [str(m) for m in response.context["messages"]]
+    assert any(t.startswith("nobody-home: connection failed [") for t in texts), texts
+    assert any(t.startswith("lonely: connection failed [") and "no credential" in t for t in texts), texts

@@ -2,11 +2,13 @@
 
 import json
 import re
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from capacity.models import DatabaseInventory, InstanceSizeStat
 from common.formatting import human_bytes
@@ -359,3 +361,17 @@ def test_instance_record_list(viewer_client, fleet):
     response = viewer_client.get(reverse("admin:sync_sessions_syncinstancerecord_changelist"))
     assert response.status_code == 200
     assert "capacity-status-failed" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_instance_capacity_page_marks_a_carried_over_database(viewer_client, make_instance):
+    from tests.factories import at, record_collection
+
+    inst = make_instance("carrier", "mysql")
+    today = timezone.localdate()
+    record_collection(inst, at(today - timedelta(days=1)), {"sales": 100, "locked": 40})
+    record_collection(inst, at(today), {"sales": 120}, unreadable=["locked"])
+    html = viewer_client.get(reverse("admin:instances_instance_capacity", args=[inst.pk])).content.decode()
+    row = re.search(r'data-database-row="locked">(.*?)</tr>', html, re.S).group(1)
+    assert "capacity-tag-carried" in row and "carried over" in row
+    assert "capacity-tag-carried" not in re.search(r'data-database-row="sales">(.*?)</tr>', html, re.S).group(1)

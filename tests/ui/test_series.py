@@ -6,9 +6,9 @@ import pytest
 from django.utils import timezone
 
 from capacity import charts, queries
-from capacity.models import InstanceSizeStat
 from common import formatting
 from instances.models import Instance
+from tests.factories import at, record_collection
 from tests.ui.history import GIB, MIB, DatabasePlan, InstancePlan, write_history
 
 
@@ -45,19 +45,12 @@ def test_fleet_curve_carries_a_missed_night_but_drops_a_silent_instance():
     today = timezone.localdate()
     a = Instance.objects.create(name="a", db_type="mysql", host="h")
     b = Instance.objects.create(name="b", db_type="mysql", host="h")
-    rows = []
     for offset in range(30, -1, -1):
         day = today - timedelta(days=offset)
-        at = timezone.now()
-        rows.append(
-            InstanceSizeStat(instance=a, total_size_bytes=100, database_count=1, collected_date=day, collected_at=at)
-        )
+        record_collection(a, at(day), {"db": 100})
         # b misses two nights (offsets 20, 19) and then falls silent for good after offset 12
         if offset not in (20, 19) and offset >= 12:
-            rows.append(
-                InstanceSizeStat(instance=b, total_size_bytes=50, database_count=1, collected_date=day, collected_at=at)
-            )
-    InstanceSizeStat.objects.bulk_create(rows)
+            record_collection(b, at(day), {"db": 50})
     points = dict(queries.fleet_series("all", "day"))
     assert points[today - timedelta(days=20)] == 150  # missed night carried
     assert points[today - timedelta(days=12)] == 150
