@@ -157,7 +157,12 @@ class InstanceAdmin(admin.ModelAdmin):
 
     def last_collection(self, obj):
         label, css = status_badge(obj.last_sync_status)
-        title = f"{obj.get_last_sync_error_kind_display()}: {obj.last_sync_error}" if obj.last_sync_error else ""
+        title = ""
+        if obj.last_sync_error:
+            title = _("%(kind)s: %(error)s") % {
+                "kind": obj.get_last_sync_error_kind_display(),
+                "error": obj.last_sync_error,
+            }
         return format_html(
             '{}<br><span class="{}" title="{}" data-instance="{}" data-capacity-field="status">{}</span>',
             self._cell(obj, "last_sync_at", local_datetime(obj.last_sync_at)),

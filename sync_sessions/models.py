@@ -108,7 +108,7 @@ class SyncInstanceRecord(models.Model):
         indexes = [models.Index(fields=["instance", "-completed_at"], name="syncrec_instance_recent")]
 
     def __str__(self):
-        return f"{self.instance_name}: {self.get_status_display()}"
+        return _("%(instance)s: %(status)s") % {"instance": self.instance_name, "status": self.get_status_display()}
 
     @property
     def duration_seconds(self) -> float | None:

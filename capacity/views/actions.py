@@ -65,7 +65,8 @@ def instance_fields(instance_id: int) -> dict:
         "status": label,
         "status_class": css,
         "status_title": (
-            f"{instance.get_last_sync_error_kind_display()}: {instance.last_sync_error}"
+            _("%(kind)s: %(error)s")
+            % {"kind": instance.get_last_sync_error_kind_display(), "error": instance.last_sync_error}
             if instance.last_sync_error
             else ""
         ),
@@ -120,7 +121,7 @@ def instance_sync_capacity(model_admin, request, object_id):
             }
         )
     if record.status == RecordStatus.SKIPPED:
-        return json_error(f"{instance.name}: {record.error}", 409, **body)
+        return json_error(_("%(name)s: %(error)s") % {"name": instance.name, "error": record.error}, 409, **body)
     return json_error(
         _("%(name)s: collection failed [%(kind)s]: %(error)s")
         % {"name": instance.name, "kind": record.get_error_kind_display() or "—", "error": record.error},
