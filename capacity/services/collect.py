@@ -163,9 +163,23 @@ def task_time_limit(db_type: str | None = None) -> int:
 def _notes(result: CollectResult, outcome: SaveOutcome) -> list[str]:
     notes = list(result.warnings)
     if outcome.deleted_count:
-        notes.append(_("%(n)d database(s) vanished and were marked deleted.") % {"n": outcome.deleted_count})
+        notes.append(
+            ngettext(
+                "%(n)d database vanished and was marked deleted.",
+                "%(n)d databases vanished and were marked deleted.",
+                outcome.deleted_count,
+            )
+            % {"n": outcome.deleted_count}
+        )
     if outcome.restored_count:
-        notes.append(_("%(n)d database(s) came back and were restored.") % {"n": outcome.restored_count})
+        notes.append(
+            ngettext(
+                "%(n)d database came back and was restored.",
+                "%(n)d databases came back and were restored.",
+                outcome.restored_count,
+            )
+            % {"n": outcome.restored_count}
+        )
     if outcome.carried_count:
         notes.append(
             ngettext(
@@ -177,9 +191,12 @@ def _notes(result: CollectResult, outcome: SaveOutcome) -> list[str]:
         )
     if outcome.unseen_count:
         notes.append(
-            _(
+            ngettext(
                 "The login may not see every database (narrower grants than the README lists): "
-                "%(n)d database(s) it did not see were kept, not taken for dropped."
+                "%(n)d database it did not see was kept, not taken for dropped.",
+                "The login may not see every database (narrower grants than the README lists): "
+                "%(n)d databases it did not see were kept, not taken for dropped.",
+                outcome.unseen_count,
             )
             % {"n": outcome.unseen_count}
         )

@@ -31,6 +31,8 @@ def action_strings() -> dict:
         "network": _("The server could not be reached."),
         "badResponse": _("Unexpected answer from the server (HTTP %(status)s)."),
         "historyOf": _("Size history of %(name)s"),
+        # a chart tooltip's "label: value"
+        "labelValue": _("%(label)s: %(value)s"),
     }
 
 

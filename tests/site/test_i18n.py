@@ -81,10 +81,16 @@ def test_key_strings_translate():
         assert _("Sync capacity") != "Sync capacity"
         failed = _("%(name)s: collection failed [%(kind)s]: %(error)s")
         values = {"name": "ora1", "kind": "timeout", "error": "ORA-12170"}
-        assert failed % values == "ora1：采集失败 [timeout]：ORA-12170"
+        assert failed % values == "ora1：采集失败（timeout）：ORA-12170"
         for n in (1, 5):
-            message = ngettext("%(name)s: %(n)d database, %(size)s.", "%(name)s: %(n)d databases, %(size)s.", n)
-            assert message % {"name": "pg1", "n": n, "size": "1.00 GiB"} == f"pg1：{n} 个数据库，1.00 GiB。"
+            message = ngettext(
+                "%(name)s: %(count)s database, %(size)s collected.",
+                "%(name)s: %(count)s databases, %(size)s collected.",
+                n,
+            )
+            assert (
+                message % {"name": "pg1", "count": n, "size": "1.00 GiB"} == f"pg1：已采集 {n} 个数据库，共 1.00 GiB。"
+            )
     with translation.override("en"):
         assert _("Sync capacity") == "Sync capacity"
 
