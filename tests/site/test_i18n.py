@@ -165,3 +165,64 @@ def test_compiled_catalog_matches_po():
             if compiled != text:
                 stale.append(_label(entry))
     assert not stale, "django.mo is out of date for:\n" + "\n".join(stale)
+
+
+def test_one_english_word_two_meanings_has_two_translations():
+    """ "Data" the failure kind and "Data" the size column are told apart by their context."""
+    from django.utils.translation import pgettext
+
+    from instances.choices import ErrorKind
+
+    with translation.override("zh-hans"):
+        assert str(ErrorKind.DATA.label) == "数据格式错误"
+        assert pgettext("size column", "Data") == "数据"
+        assert [str(k.label) for k in ErrorKind] == [
+            "连接失败",
+            "超时",
+            "认证失败",
+            "权限不足",
+            "不支持",
+            "数据格式错误",
+        ]
+
+
+@pytest.mark.django_db
+def test_api_docs_title_follows_the_language(admin_client):
+    english = admin_client.get("/api/schema/?format=json", headers={"accept-language": "en"}).json()
+    assert english["info"]["title"] == "Database capacity platform API"
+    chinese = admin_client.get("/api/schema/", headers={"accept-language": "zh-CN,zh;q=0.9"})
+    assert chinese.status_code == 200
+    text = chinese.content.decode()  # YAML: the lazy title must have become plain text
+    assert "title: 数据库容量平台 API" in text
+    assert "从 MySQL/MariaDB、PostgreSQL、SQL Server 和 Oracle 采集的数据库大小。" in text
+
+
+@pytest.mark.django_db
+def test_schedules_keep_their_stored_names_and_show_translated_titles(admin_client):
+    from django_q.models import Schedule
+
+    from capacity import schedules
+
+    schedules.ensure_schedules()
+    names = set(Schedule.objects.values_list("name", flat=True))
+    assert {schedules.COLLECTION, schedules.AGGREGATION, schedules.RETENTION, schedules.SWEEPER} <= names
+    page = admin_client.get("/admin/django_q/schedule/", headers={"accept-language": "zh-CN,zh;q=0.9"})
+    assert page.status_code == 200
+    html = page.content.decode()
+    for title in ("每日定时采集", "周期聚合", "保留期清理与分区", "采集清理器"):
+        assert title in html
+    assert schedules.COLLECTION not in html
+
+
+def test_no_half_width_punctuation_inside_chinese():
+    """Colons, commas, semicolons, brackets and ! ? next to Chinese characters are full-width."""
+    cjk = r"[\u4e00-\u9fff]"
+    half = re.compile(rf"{cjk}[:;,!?()]|[:;,!?()]{cjk}|{cjk}\s\[|\]\s?{cjk}")
+    wrong = []
+    for entry in parse_po(PO_FILE):
+        for text in entry["msgstr"].values():
+            # placeholders and `code` spans are not Chinese text
+            plain = re.sub(r"%\(\w+\)[sdrf]|`[^`]*`", "", text)
+            if entry["msgid"] and half.search(plain) and not plain.startswith(("触发中", "已恢复")):
+                wrong.append(f"{_label(entry)} -> {text!r}")
+    assert not wrong, "half-width punctuation in Chinese text:\n" + "\n".join(wrong)
