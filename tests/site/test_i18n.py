@@ -226,3 +226,37 @@ def test_no_half_width_punctuation_inside_chinese():
             if entry["msgid"] and half.search(plain) and not plain.startswith(("触发中", "已恢复")):
                 wrong.append(f"{_label(entry)} -> {text!r}")
     assert not wrong, "half-width punctuation in Chinese text:\n" + "\n".join(wrong)
+
+
+@pytest.mark.django_db
+def test_instance_list_columns_carry_their_own_translated_headers(admin_client):
+    """Each column of the instance list is headed by its own words (the size column is no "server")."""
+    from instances.models import Instance
+
+    instance = Instance.objects.create(name="pg1", db_type="postgresql", host="127.0.0.1")
+    page = admin_client.get("/admin/instances/instance/", headers={"accept-language": "zh-CN,zh;q=0.9"})
+    headers = [
+        re.sub(r"<[^>]+>", "", cell).strip()
+        for cell in re.findall(r'<th scope="col" class="[^"]*column-[^"]*">(.*?)</th>', page.content.decode(), re.S)
+    ]
+    assert headers == ["名称", "服务器", "最新总大小", "数据库数", "7 天 / 30 天增长", "最近采集", "操作"]
+    detail = admin_client.get(f"/admin/instances/instance/{instance.pk}/change/", headers={"accept-language": "zh"})
+    html = detail.content.decode()
+    for label in ("最近连接", "最近采集", "最近采集状态"):
+        assert f">{label}：<" in html or f">{label}:<" in html, label
+
+
+def test_chart_days_are_written_like_the_rest_of_the_page():
+    from datetime import date
+
+    from django.utils import formats
+
+    from capacity.charts import period_label
+
+    day = date(2026, 12, 2)
+    for language in ("en", "zh-hans"):
+        with translation.override(language):
+            for period in ("day", "week"):
+                assert period_label(day, period) == formats.date_format(day, "DATE_FORMAT")
+    with translation.override("zh-hans"):
+        assert period_label(day, "day") == "2026年12月2日"
