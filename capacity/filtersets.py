@@ -1,8 +1,6 @@
 """One FilterSet per model of the capacity app, shared by the API and any list page."""
 
 import django_filters
-from django.db.models import F, Window
-from django.db.models.functions import FirstValue, RowNumber
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -14,23 +12,23 @@ from instances.models import Instance
 from .models import DatabaseInventory, DatabaseSizeStat, InstanceSizeStat
 
 
-def latest_per_database(queryset, *, hide_deleted: bool):
-    """The newest row of each (instance, database) in one query, with a window function.
+def latest_per_database(queryset, *, hide_deleted: bool, inventory=None, until=None):
+    """The newest row of each (instance, database) among the queryset's rows, index-backed.
 
+    The inventory names the databases and one probe per database finds its newest day (see
+    capacity.services.readmodels.latest_rows), so the cost follows the databases, not the days kept.
     The rank is taken over every row left by the other filters, deleted ones included, so a
     database that vanished is represented by its "deleted" row and then dropped when
     `hide_deleted`, rather than by an older row from before it vanished.
     """
-    partition = [F("instance_id"), F("database_name")]
-    newest_first = [F("collected_date").desc()]
-    queryset = queryset.annotate(
-        _rank=Window(RowNumber(), partition_by=partition, order_by=newest_first),
-        _latest_is_deleted=Window(FirstValue("is_deleted"), partition_by=partition, order_by=newest_first),
-    ).filter(_rank=1)
-    if hide_deleted:
-        # Both conditions name a window, so they are applied after ranking, not before.
-        queryset = queryset.filter(_latest_is_deleted=False)
-    return queryset
+    from .services.readmodels import latest_rows
+
+    return latest_rows(
+        queryset,
+        DatabaseInventory.objects.all() if inventory is None else inventory,
+        hide_deleted=hide_deleted,
+        until=until,
+    )
 
 
 class InstanceFiltersMixin(django_filters.FilterSet):
@@ -94,8 +92,25 @@ class DatabaseSizeStatFilterSet(InstanceFiltersMixin):
         # Deleted rows are history most readers do not want; an explicit is_deleted wins.
         hide_deleted = not data.get("include_deleted") and data.get("is_deleted") is None
         if data.get("latest_only"):
-            return latest_per_database(queryset, hide_deleted=hide_deleted)
+            ends = [day for day in (data.get("end_date"), data.get("collected_date")) if day]
+            return latest_per_database(
+                queryset, hide_deleted=hide_deleted, inventory=self.inventory(), until=min(ends, default=None)
+            )
         return queryset.filter(is_deleted=False) if hide_deleted else queryset
+
+    def inventory(self):
+        """The databases latest_only ranks: those of the instances the other filters name."""
+        data = self.form.cleaned_data
+        inventory = DatabaseInventory.objects.all()
+        if data.get("instance_id"):
+            inventory = inventory.filter(instance__in=data["instance_id"])
+        if data.get("instance"):
+            inventory = inventory.filter(instance__in=data["instance"])
+        if data.get("db_type"):
+            inventory = inventory.filter(instance__db_type__in=data["db_type"])
+        if data.get("database_name"):
+            inventory = inventory.filter(database_name=data["database_name"])
+        return inventory
 
 
 class InstanceDatabaseSizeStatFilterSet(DatabaseSizeStatFilterSet):
@@ -109,6 +124,13 @@ class InstanceDatabaseSizeStatFilterSet(DatabaseSizeStatFilterSet):
         fields = [
             name for name in DatabaseSizeStatFilterSet.Meta.fields if name not in ("instance_id", "instance", "db_type")
         ]
+
+    def inventory(self):
+        # The URL's instance (already looked up by the view): its databases only.
+        inventory = super().inventory()
+        context = getattr(self.request, "parser_context", None) or {}
+        instance_id = (context.get("kwargs") or {}).get("instance_id")
+        return inventory.filter(instance_id=instance_id) if str(instance_id).isdigit() else inventory
 
 
 class InstanceSizeStatFilterSet(InstanceFiltersMixin):

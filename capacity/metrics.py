@@ -26,6 +26,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 
 from instances.models import Instance
 from sync_sessions.choices import RecordStatus
@@ -33,17 +34,44 @@ from sync_sessions.choices import RecordStatus
 from .models import DatabaseSizeStat
 from .queries import with_latest_size
 
+DATABASE_SIZE = "capacity_database_size_bytes"
+DATABASE_SIZE_HELP = "Size of a database on its instance's latest collection, in bytes."
+
+
+def _label(value: str) -> str:
+    """A label value escaped as the text format wants it (backslash, newline, double quote)."""
+    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+def database_size_text(rows, by_pk: dict) -> str:
+    """The capacity_database_size_bytes family, written directly.
+
+    One series per database makes this the family that grows with the fleet (10,000 series for 100
+    instances of 100 databases); prometheus_client's generic writer takes about ten times longer for it
+    than this loop. Same format: HELP and TYPE lines, labels sorted by name, Go-style floats.
+    """
+    lines = [f"# HELP {DATABASE_SIZE} {DATABASE_SIZE_HELP}\n", f"# TYPE {DATABASE_SIZE} gauge\n"]
+    labels = {}
+    for instance_id, database, size in rows:
+        tail = labels.get(instance_id)
+        if tail is None:
+            row = by_pk[instance_id]
+            tail = labels[instance_id] = f'db_type="{_label(row["db_type"])}",instance="{_label(row["name"])}"}} '
+        lines.append(f'{DATABASE_SIZE}{{database="{_label(database)}",{tail}{floatToGoString(size)}\n')
+    return "".join(lines)
+
 
 class CapacityCollector(Collector):
-    """Reads the platform database on every scrape; holds no state between scrapes."""
+    """Reads the platform database on every scrape; holds no state between scrapes.
+
+    The per-database family is written by `database_size_text` (see there) into `database_sizes`;
+    the other families go through prometheus_client.
+    """
+
+    database_sizes = ""
 
     def collect(self):
         # HELP texts stay in English: they are metadata Prometheus stores, not a page someone reads.
-        database_size = GaugeMetricFamily(
-            "capacity_database_size_bytes",
-            "Size of a database on its instance's latest collection, in bytes.",
-            labels=["instance", "database", "db_type"],
-        )
         instance_size = GaugeMetricFamily(
             "capacity_instance_size_bytes",
             "Total size of an instance's databases on its latest collection, in bytes.",
@@ -89,11 +117,8 @@ class CapacityCollector(Collector):
                 last_timestamp.add_metric([row["name"]], row["last_sync_at"].timestamp())
                 last_success.add_metric([row["name"]], 1 if row["last_sync_status"] == RecordStatus.COMPLETED else 0)
 
-        for instance_id, database, size in _latest_database_sizes(instances):
-            row = by_pk[instance_id]
-            database_size.add_metric([row["name"], database, row["db_type"]], size)
-
-        yield from (database_size, instance_size, capacity_limit, last_timestamp, last_success)
+        self.database_sizes = database_size_text(_latest_database_sizes(instances), by_pk)
+        yield from (instance_size, capacity_limit, last_timestamp, last_success)
 
 
 def _latest_database_sizes(instances: list[dict]):
@@ -141,5 +166,7 @@ def metrics_view(request):
         response["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(CapacityCollector())
-    return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_PLAIN_0_0_4)
+    collector = CapacityCollector()
+    registry.register(collector)
+    families = generate_latest(registry)
+    return HttpResponse(collector.database_sizes.encode() + families, content_type=CONTENT_TYPE_PLAIN_0_0_4)

@@ -146,32 +146,6 @@ def annotate_instance_capacity(queryset, today: date | None = None):
     )
 
 
-def _database_size_on(day: date):
-    return Subquery(
-        DatabaseSizeStat.objects.filter(
-            instance=OuterRef("instance_id"), database_name=OuterRef("database_name"), collected_date__lte=day
-        )
-        .order_by("-collected_date")
-        .values("size_bytes")[:1]
-    )
-
-
-def annotate_database_growth(queryset, today: date | None = None):
-    """Inventory rows with their size 7 and 30 days ago and the change since."""
-    today = today or timezone.localdate()
-    queryset = queryset.annotate(
-        **{f"size_{days}d_ago": _database_size_on(today - timedelta(days=days)) for days in GROWTH_WINDOWS}
-    )
-    return queryset.annotate(
-        **{
-            f"growth_{days}d_bytes": ExpressionWrapper(
-                F("last_size_bytes") - F(f"size_{days}d_ago"), output_field=BigIntegerField()
-            )
-            for days in GROWTH_WINDOWS
-        }
-    )
-
-
 # --- summaries ---------------------------------------------------------------------------------
 
 

@@ -100,7 +100,12 @@ class LastSessionSerializer(serializers.Serializer):
 
 
 class CapacityStatsSerializer(serializers.Serializer):
-    total_records = serializers.IntegerField(help_text=_("Database size rows kept."))
+    total_records = serializers.IntegerField(
+        help_text=_(
+            "Database size rows kept: exact up to 10,000, the database's estimate beyond (see total_records_exact)."
+        )
+    )
+    total_records_exact = serializers.BooleanField(help_text=_("False when total_records is an estimate."))
     total_instances = serializers.IntegerField()
     active_instances = serializers.IntegerField()
     collected_instances = serializers.IntegerField(help_text=_("Instances collected at least once."))

@@ -1,4 +1,4 @@
-from django.db.models import Count, F, Max, OuterRef, Subquery, Window
+from django.db.models import Count, F, Window
 from django.db.models.functions import FirstValue
 from django.utils.translation import gettext_lazy as _
 from django_filters.utils import translate_validation
@@ -21,6 +21,7 @@ from sync_sessions.models import SyncSession
 from ..filtersets import InstanceDatabaseSizeStatFilterSet, InstanceSizeStatFilterSet
 from ..models import DatabaseSizeStat, InstanceSizeStat
 from ..queries import with_latest_size
+from ..services import readmodels
 from ..services.collect import start_queued_collection
 from .serializers import (
     CapacityStatsSerializer,
@@ -175,12 +176,10 @@ class InstanceDatabaseViewSet(CSVExportMixin, InstanceChildMixin, mixins.ListMod
         queryset = super().get_queryset()
         if self.parent_instance is None:
             return queryset
-        latest_date = (
-            InstanceSizeStat.objects.filter(instance=OuterRef("instance"), is_deleted=False)
-            .order_by("-collected_date")
-            .values("collected_date")[:1]
-        )
-        return queryset.filter(collected_date=Subquery(latest_date))
+        # The newest collection's day first (one probe), then that day's rows: a constant day is a
+        # keyed read (and prunes the monthly partitions), whatever the length of the history.
+        latest_date = readmodels.latest_collection_date(self.parent_instance)
+        return queryset.none() if latest_date is None else queryset.filter(collected_date=latest_date)
 
 
 class CapacityStatsView(APIView):
@@ -227,20 +226,22 @@ class CapacityStatsView(APIView):
                 group["database_count"] += row["latest_database_count"] or 0
                 group["total_size_bytes"] += row["latest_total_size_bytes"]
         groups = list(by_type.values())
-        records = DatabaseSizeStat.objects.aggregate(count=Count("id"), last=Max("collected_at"))
+        # An estimate past a few thousand rows: counting every row of a long history is a full scan.
+        total_records, records_exact = readmodels.estimated_count(DatabaseSizeStat.objects.all())
         last_session = (
             SyncSession.objects.order_by("-started_at", "-id")
             .values("session_id", "sync_type", "status", "started_at", "completed_at")
             .first()
         )
         stats = {
-            "total_records": records["count"],
+            "total_records": total_records,
+            "total_records_exact": records_exact,
             "total_instances": sum(g["instance_count"] for g in groups),
             "active_instances": sum(g["active_instance_count"] for g in groups),
             "collected_instances": collected,
             "total_databases": sum(g["database_count"] for g in groups),
             "total_size_bytes": sum(g["total_size_bytes"] for g in groups),
-            "last_collection_at": records["last"],
+            "last_collection_at": readmodels.latest_collected_at(),
             "last_session": last_session,
             "by_db_type": groups,
         }

@@ -78,6 +78,8 @@ class DatabaseSizeAggregate(SizeAggregateBase):
         indexes = [
             models.Index(fields=["instance", "period_type", "period_start"], name="dbagg_instance_period"),
             models.Index(fields=["is_complete", "period_end"], name="dbagg_open_periods"),
+            # How fresh an instance's aggregates are (refresh_instance): one probe, not a read of all its periods.
+            models.Index(fields=["instance", "computed_at"], name="dbagg_instance_computed"),
         ]
 
     def __str__(self):
@@ -102,7 +104,10 @@ class InstanceSizeAggregate(SizeAggregateBase):
         constraints = [
             models.UniqueConstraint(fields=["instance", "period_type", "period_start"], name="instagg_unique_period"),
         ]
-        indexes = [models.Index(fields=["is_complete", "period_end"], name="instagg_open_periods")]
+        indexes = [
+            models.Index(fields=["is_complete", "period_end"], name="instagg_open_periods"),
+            models.Index(fields=["instance", "computed_at"], name="instagg_instance_computed"),
+        ]
 
     def __str__(self):
         return f"{self.instance_id} {self.period_type} {self.period_start}"

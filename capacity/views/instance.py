@@ -31,15 +31,18 @@ from ..models import (
     DatabaseInventory,
     InstanceSizeStat,
 )
-from ..queries import annotate_database_growth, annotate_instance_capacity
+from ..queries import GROWTH_WINDOWS, annotate_instance_capacity
+from ..services import readmodels
 from .actions import _instance_or_404, action_strings, json_error
 
 # --- the instance capacity page ----------------------------------------------------------------
 
 
 def _database_rows(instance: Instance, today: date):
-    rows = annotate_database_growth(DatabaseInventory.objects.filter(instance=instance), today).order_by(
-        "is_deleted", "-last_size_bytes", "database_name"
+    rows = readmodels.with_database_growth(
+        DatabaseInventory.objects.filter(instance=instance).order_by("is_deleted", "-last_size_bytes", "database_name"),
+        today,
+        GROWTH_WINDOWS,
     )
     out = []
     for row in rows:

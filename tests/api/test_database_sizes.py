@@ -100,14 +100,21 @@ def test_latest_only_within_a_range(viewer, orders):
     }
 
 
-def test_latest_only_is_one_query(viewer, orders):
+def test_latest_only_costs_the_same_queries_whatever_the_history(viewer, orders):
     viewer.get(f"/api/instances/{orders.pk}/database-sizes/?latest_only=true")
     with CaptureQueriesContext(connection) as ctx:
         viewer.get(f"/api/instances/{orders.pk}/database-sizes/?latest_only=true")
     row_queries = [q["sql"] for q in ctx.captured_queries if "capacity_databasesizestat" in q["sql"]]
-    # One query for the rows and one for the page count; neither is per database.
-    assert len(row_queries) == 2, row_queries
-    assert any("ROW_NUMBER" in sql.upper() for sql in row_queries)
+    # The newest day of each database (a probe per inventory row), the count, the page; before them the
+    # newest collection day, read from the instance totals.
+    assert len(row_queries) == 3, row_queries
+    assert not any("ROW_NUMBER" in sql.upper() for sql in row_queries)
+    for day in range(4, 28):
+        add_collection(orders, date(2025, 3, day), {"sales": (130 + day) * MiB, "new": 2 * MiB})
+    with CaptureQueriesContext(connection) as more:
+        rows = history(viewer, orders, "latest_only=true")
+    assert len(more.captured_queries) == len(ctx.captured_queries)
+    assert [(r["database_name"], r["collected_date"]) for r in rows] == [("new", "2025-03-27"), ("sales", "2025-03-27")]
 
 
 def test_history_pagination(viewer, orders):
