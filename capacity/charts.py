@@ -75,7 +75,8 @@ def chart_payload(labels, datasets, **extra) -> dict:
 def period_label(day: date, period: str) -> str:
     if period == "month":
         return date_format(day, "YEAR_MONTH_FORMAT")
-    return date_format(day, "SHORT_DATE_FORMAT")
+    # The page's other dates use DATE_FORMAT/DATETIME_FORMAT: one way of writing a day per page.
+    return date_format(day, "DATE_FORMAT")
 
 
 def parse_range(value: str | None) -> str:

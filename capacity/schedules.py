@@ -18,11 +18,20 @@ from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections, router
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+# The names are the keys of django-q2's Schedule rows (found by name on every `migrate`), so they
+# stay the same in every language; pages show SCHEDULE_TITLES, translated.
 COLLECTION = "capacity: nightly collection"
 AGGREGATION = "capacity: period aggregation"
 RETENTION = "capacity: retention and partitions"
 SWEEPER = "capacity: collection sweeper"
+SCHEDULE_TITLES = {
+    COLLECTION: gettext_lazy("Nightly collection"),
+    AGGREGATION: gettext_lazy("Period aggregation"),
+    RETENTION: gettext_lazy("Retention and partitions"),
+    SWEEPER: gettext_lazy("Collection sweeper"),
+}
 # Every minute: a worker that stopped is noticed within about stale_after() + a minute.
 SWEEPER_CRON = "* * * * *"
 
@@ -36,6 +45,11 @@ class JobSchedule:
     func: str
     cron: str
     setting: str
+
+
+def schedule_title(name: str) -> str:
+    """What pages show for a schedule: the translated title of ours, the stored name of any other."""
+    return str(SCHEDULE_TITLES.get(name, name))
 
 
 def derived_cron(base: str, minutes_after: int) -> str | None:

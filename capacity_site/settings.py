@@ -251,14 +251,19 @@ REST_FRAMEWORK = {
 }
 
 SPECTACULAR_SETTINGS = {
-    "TITLE": "Database capacity platform API",
-    "DESCRIPTION": "Database sizes collected from MySQL/MariaDB, PostgreSQL, SQL Server and Oracle.",
+    # Translated lazily; common.api.schema_hooks.translated_info resolves them per request.
+    "TITLE": _("Database capacity platform API"),
+    "DESCRIPTION": _("Database sizes collected from MySQL/MariaDB, PostgreSQL, SQL Server and Oracle."),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "common.api.schema_hooks.translated_info",
+    ],
     # Authenticated users only, unless API_DOCS_PUBLIC (read on every request).
     "SERVE_PERMISSIONS": ["common.api.permissions.ApiDocsPermission"],
     # The 400/401/403/404/409/413 answers every operation can give, with their error bodies.

@@ -139,6 +139,7 @@ class InstanceAdmin(admin.ModelAdmin):
         # A new instance has no collection to show yet.
         return fieldsets if obj is not None else fieldsets[:-1]
 
+    @admin.display(description=_("server"), ordering="db_type")
     def server(self, obj):
         inactive = format_html(' <span class="capacity-tag">{}</span>', _("inactive")) if not obj.is_active else ""
         return format_html(
@@ -155,9 +156,15 @@ class InstanceAdmin(admin.ModelAdmin):
             '<span class="{}" data-instance="{}" data-capacity-field="{}">{}</span>', css, obj.pk, field, text
         )
 
+    @admin.display(description=_("last collection"), ordering="last_sync_at")
     def last_collection(self, obj):
         label, css = status_badge(obj.last_sync_status)
-        title = f"{obj.get_last_sync_error_kind_display()}: {obj.last_sync_error}" if obj.last_sync_error else ""
+        title = ""
+        if obj.last_sync_error:
+            title = _("%(kind)s: %(error)s") % {
+                "kind": obj.get_last_sync_error_kind_display(),
+                "error": obj.last_sync_error,
+            }
         return format_html(
             '{}<br><span class="{}" title="{}" data-instance="{}" data-capacity-field="status">{}</span>',
             self._cell(obj, "last_sync_at", local_datetime(obj.last_sync_at)),
@@ -167,12 +174,15 @@ class InstanceAdmin(admin.ModelAdmin):
             label,
         )
 
+    @admin.display(description=_("last connected"))
     def last_connected_cell(self, obj):
         return self._cell(obj, "last_connected", local_datetime(obj.last_connected))
 
+    @admin.display(description=_("last collection"))
     def last_sync_at_cell(self, obj):
         return self._cell(obj, "last_sync_at", local_datetime(obj.last_sync_at))
 
+    @admin.display(description=_("last collection status"))
     def last_sync_status_badge(self, obj):
         label, css = status_badge(obj.last_sync_status)
         return format_html(

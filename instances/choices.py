@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class DbType(models.TextChoices):
@@ -22,9 +23,9 @@ DEFAULT_PORTS = {
 class ErrorKind(models.TextChoices):
     """Why a collection or a connection test failed, so staff can filter and act."""
 
-    CONNECTION = "connection", _("Connection")
-    TIMEOUT = "timeout", _("Timeout")
-    AUTH = "auth", _("Authentication")
-    PERMISSION = "permission", _("Permission")
-    UNSUPPORTED = "unsupported", _("Unsupported")
-    DATA = "data", _("Data")
+    CONNECTION = "connection", pgettext_lazy("error kind", "Connection")
+    TIMEOUT = "timeout", pgettext_lazy("error kind", "Timeout")
+    AUTH = "auth", pgettext_lazy("error kind", "Authentication")
+    PERMISSION = "permission", pgettext_lazy("error kind", "Permission")
+    UNSUPPORTED = "unsupported", pgettext_lazy("error kind", "Unsupported")
+    DATA = "data", pgettext_lazy("error kind", "Data")

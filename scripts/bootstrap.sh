@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PKGS=(pkg-config libmariadb-dev unixodbc unixodbc-dev tdsodbc)
-if [ "${WITH_BROWSER:-1}" = "1" ]; then APT_PKGS+=(chromium chromium-driver); fi
+if [ "${WITH_BROWSER:-1}" = "1" ]; then APT_PKGS+=(chromium chromium-driver fonts-noto-cjk); fi
 if ! command -v mariadbd >/dev/null 2>&1 && ! command -v mysqld >/dev/null 2>&1 && [ "${WITH_SERVERS:-0}" = "1" ]; then
   APT_PKGS+=(mariadb-server)
 fi

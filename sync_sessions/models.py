@@ -5,6 +5,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from instances.choices import ErrorKind
 
@@ -20,10 +21,10 @@ class SyncSession(models.Model):
     status = models.CharField(
         _("status"), max_length=20, choices=SessionStatus.choices, default=SessionStatus.RUNNING, db_index=True
     )
-    total_instances = models.PositiveIntegerField(_("instances"), default=0)
-    successful_instances = models.PositiveIntegerField(_("succeeded"), default=0)
-    failed_instances = models.PositiveIntegerField(_("failed"), default=0)
-    skipped_instances = models.PositiveIntegerField(_("skipped"), default=0)
+    total_instances = models.PositiveIntegerField(pgettext_lazy("count", "instances"), default=0)
+    successful_instances = models.PositiveIntegerField(pgettext_lazy("count", "succeeded"), default=0)
+    failed_instances = models.PositiveIntegerField(pgettext_lazy("count", "failed"), default=0)
+    skipped_instances = models.PositiveIntegerField(pgettext_lazy("count", "skipped"), default=0)
     total_databases = models.PositiveIntegerField(_("databases"), default=0)
     total_size_bytes = models.BigIntegerField(_("total size (bytes)"), default=0)
     started_at = models.DateTimeField(_("started at"), auto_now_add=True, db_index=True)
@@ -83,8 +84,8 @@ class SyncInstanceRecord(models.Model):
         _("status"), max_length=20, choices=RecordStatus.choices, default=RecordStatus.PENDING, db_index=True
     )
     databases_count = models.PositiveIntegerField(_("databases"), default=0)
-    saved_count = models.PositiveIntegerField(_("saved"), default=0)
-    deleted_count = models.PositiveIntegerField(_("vanished"), default=0)
+    saved_count = models.PositiveIntegerField(pgettext_lazy("count", "saved"), default=0)
+    deleted_count = models.PositiveIntegerField(pgettext_lazy("count", "vanished"), default=0)
     total_size_bytes = models.BigIntegerField(_("total size (bytes)"), default=0)
     error = models.TextField(_("error"), blank=True, default="")
     error_kind = models.CharField(
@@ -108,7 +109,7 @@ class SyncInstanceRecord(models.Model):
         indexes = [models.Index(fields=["instance", "-completed_at"], name="syncrec_instance_recent")]
 
     def __str__(self):
-        return f"{self.instance_name}: {self.get_status_display()}"
+        return _("%(instance)s: %(status)s") % {"instance": self.instance_name, "status": self.get_status_display()}
 
     @property
     def duration_seconds(self) -> float | None:

@@ -93,7 +93,6 @@ class InstanceCapacityAdmin(InstanceAdmin):
         }
         return super().change_view(request, object_id, form_url, extra_context)
 
-    @admin.display(description=_("server"), ordering="db_type")
     @admin.display(description=_("latest total"), ordering="latest_total_bytes")
     def latest_total(self, obj):
         return format_html(
@@ -117,10 +116,6 @@ class InstanceCapacityAdmin(InstanceAdmin):
             self._cell(obj, "growth30", signed_bytes(obj.growth_30d_bytes)),
         )
 
-    @admin.display(description=_("last collection"), ordering="last_sync_at")
-    @admin.display(description=_("last connected"))
-    @admin.display(description=_("last collection"))
-    @admin.display(description=_("last collection status"))
     @admin.display(description=_("actions"))
     def row_actions(self, obj):
         button = (

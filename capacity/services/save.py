@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from common.db import upsert
@@ -73,9 +72,23 @@ class SaveOutcome:
 def _notes(result: CollectResult, outcome: SaveOutcome) -> list[str]:
     notes = list(result.warnings)
     if outcome.deleted_count:
-        notes.append(_("%(n)d database(s) vanished and were marked deleted.") % {"n": outcome.deleted_count})
+        notes.append(
+            ngettext(
+                "%(n)d database vanished and was marked deleted.",
+                "%(n)d databases vanished and were marked deleted.",
+                outcome.deleted_count,
+            )
+            % {"n": outcome.deleted_count}
+        )
     if outcome.restored_count:
-        notes.append(_("%(n)d database(s) came back and were restored.") % {"n": outcome.restored_count})
+        notes.append(
+            ngettext(
+                "%(n)d database came back and was restored.",
+                "%(n)d databases came back and were restored.",
+                outcome.restored_count,
+            )
+            % {"n": outcome.restored_count}
+        )
     if outcome.carried_count:
         notes.append(
             ngettext(
@@ -87,9 +100,12 @@ def _notes(result: CollectResult, outcome: SaveOutcome) -> list[str]:
         )
     if outcome.unseen_count:
         notes.append(
-            _(
+            ngettext(
                 "The login may not see every database (narrower grants than the README lists): "
-                "%(n)d database(s) it did not see were kept, not taken for dropped."
+                "%(n)d database it did not see was kept, not taken for dropped.",
+                "The login may not see every database (narrower grants than the README lists): "
+                "%(n)d databases it did not see were kept, not taken for dropped.",
+                outcome.unseen_count,
             )
             % {"n": outcome.unseen_count}
         )

@@ -29,6 +29,8 @@ def action_strings() -> dict:
         "network": _("The server could not be reached."),
         "badResponse": _("Unexpected answer from the server (HTTP %(status)s)."),
         "historyOf": _("Size history of %(name)s"),
+        # a chart tooltip's "label: value"
+        "labelValue": _("%(label)s: %(value)s"),
     }
 
 
@@ -63,7 +65,8 @@ def instance_fields(instance_id: int) -> dict:
         "status": label,
         "status_class": css,
         "status_title": (
-            f"{instance.get_last_sync_error_kind_display()}: {instance.last_sync_error}"
+            _("%(kind)s: %(error)s")
+            % {"kind": instance.get_last_sync_error_kind_display(), "error": instance.last_sync_error}
             if instance.last_sync_error
             else ""
         ),

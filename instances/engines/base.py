@@ -213,7 +213,9 @@ class BaseEngine(ABC):
             self.tables_requested = False
         for db in result.databases:
             if db.size_bytes < 0 or db.data_size_bytes < 0:
-                raise EngineError(ErrorKind.DATA, f"Negative size reported for database {db.name!r}.")
+                raise EngineError(
+                    ErrorKind.DATA, _("Negative size reported for database %(name)r.") % {"name": db.name}
+                )
         if tables:
             deadline = None if table_budget_seconds is None else time.monotonic() + float(table_budget_seconds)
             try:

@@ -19,6 +19,7 @@ import re
 
 import MySQLdb
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from ..choices import ErrorKind
 from .base import BaseEngine, CollectResult, DatabaseSize, EngineError, TableSize, names_login
@@ -382,9 +383,12 @@ def rows_to_result(
     if not any(int(r[3]) for r in rows if r[0].lower() != "information_schema"):
         raise EngineError(
             ErrorKind.PERMISSION,
-            _(
+            ngettext(
+                "The login sees %(n)d schema but no tables in it; grant it SELECT on the "
+                "databases to measure (sizes come from information_schema.TABLES).",
                 "The login sees %(n)d schemas but no tables in any of them; grant it SELECT on the "
-                "databases to measure (sizes come from information_schema.TABLES)."
+                "databases to measure (sizes come from information_schema.TABLES).",
+                len(rows),
             )
             % {"n": len(rows)},
         )

@@ -284,9 +284,12 @@ def validate_options(db_type: str, options) -> dict:
             cleaned[key] = allowed[key].check(value)
         except OptionError as exc:
             if exc.parts:
-                problems.extend(f"{label}.{sub}: {message}" for sub, message in exc.parts)
+                problems.extend(
+                    _("%(field)s: %(error)s") % {"field": f"{label}.{sub}", "error": message}
+                    for sub, message in exc.parts
+                )
             else:
-                problems.append(f"{label}: {exc}")
+                problems.append(_("%(field)s: %(error)s") % {"field": label, "error": exc})
     if db_type == DbType.MYSQL and cleaned.get("ssl_mode") == "DISABLED" and cleaned.get("ssl"):
         problems.append(_("options.ssl_mode: DISABLED contradicts options.ssl."))
     if problems:

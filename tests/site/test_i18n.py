@@ -81,10 +81,16 @@ def test_key_strings_translate():
         assert _("Sync capacity") != "Sync capacity"
         failed = _("%(name)s: collection failed [%(kind)s]: %(error)s")
         values = {"name": "ora1", "kind": "timeout", "error": "ORA-12170"}
-        assert failed % values == "ora1：采集失败 [timeout]：ORA-12170"
+        assert failed % values == "ora1：采集失败（timeout）：ORA-12170"
         for n in (1, 5):
-            message = ngettext("%(name)s: %(n)d database, %(size)s.", "%(name)s: %(n)d databases, %(size)s.", n)
-            assert message % {"name": "pg1", "n": n, "size": "1.00 GiB"} == f"pg1：{n} 个数据库，1.00 GiB。"
+            message = ngettext(
+                "%(name)s: %(count)s database, %(size)s collected.",
+                "%(name)s: %(count)s databases, %(size)s collected.",
+                n,
+            )
+            assert (
+                message % {"name": "pg1", "count": n, "size": "1.00 GiB"} == f"pg1：已采集 {n} 个数据库，共 1.00 GiB。"
+            )
     with translation.override("en"):
         assert _("Sync capacity") == "Sync capacity"
 
@@ -159,3 +165,98 @@ def test_compiled_catalog_matches_po():
             if compiled != text:
                 stale.append(_label(entry))
     assert not stale, "django.mo is out of date for:\n" + "\n".join(stale)
+
+
+def test_one_english_word_two_meanings_has_two_translations():
+    """ "Data" the failure kind and "Data" the size column are told apart by their context."""
+    from django.utils.translation import pgettext
+
+    from instances.choices import ErrorKind
+
+    with translation.override("zh-hans"):
+        assert str(ErrorKind.DATA.label) == "数据格式错误"
+        assert pgettext("size column", "Data") == "数据"
+        assert [str(k.label) for k in ErrorKind] == [
+            "连接失败",
+            "超时",
+            "认证失败",
+            "权限不足",
+            "不支持",
+            "数据格式错误",
+        ]
+
+
+@pytest.mark.django_db
+def test_api_docs_title_follows_the_language(admin_client):
+    english = admin_client.get("/api/schema/?format=json", headers={"accept-language": "en"}).json()
+    assert english["info"]["title"] == "Database capacity platform API"
+    chinese = admin_client.get("/api/schema/", headers={"accept-language": "zh-CN,zh;q=0.9"})
+    assert chinese.status_code == 200
+    text = chinese.content.decode()  # YAML: the lazy title must have become plain text
+    assert "title: 数据库容量平台 API" in text
+    assert "从 MySQL/MariaDB、PostgreSQL、SQL Server 和 Oracle 采集的数据库大小。" in text
+
+
+@pytest.mark.django_db
+def test_schedules_keep_their_stored_names_and_show_translated_titles(admin_client):
+    from django_q.models import Schedule
+
+    from capacity import schedules
+
+    schedules.ensure_schedules()
+    names = set(Schedule.objects.values_list("name", flat=True))
+    assert {schedules.COLLECTION, schedules.AGGREGATION, schedules.RETENTION, schedules.SWEEPER} <= names
+    page = admin_client.get("/admin/django_q/schedule/", headers={"accept-language": "zh-CN,zh;q=0.9"})
+    assert page.status_code == 200
+    html = page.content.decode()
+    for title in ("每日定时采集", "周期聚合", "保留期清理与分区", "采集清理器"):
+        assert title in html
+    assert schedules.COLLECTION not in html
+
+
+def test_no_half_width_punctuation_inside_chinese():
+    """Colons, commas, semicolons, brackets and ! ? next to Chinese characters are full-width."""
+    cjk = r"[\u4e00-\u9fff]"
+    half = re.compile(rf"{cjk}[:;,!?()]|[:;,!?()]{cjk}|{cjk}\s\[|\]\s?{cjk}")
+    wrong = []
+    for entry in parse_po(PO_FILE):
+        for text in entry["msgstr"].values():
+            # placeholders and `code` spans are not Chinese text
+            plain = re.sub(r"%\(\w+\)[sdrf]|`[^`]*`", "", text)
+            if entry["msgid"] and half.search(plain) and not plain.startswith(("触发中", "已恢复")):
+                wrong.append(f"{_label(entry)} -> {text!r}")
+    assert not wrong, "half-width punctuation in Chinese text:\n" + "\n".join(wrong)
+
+
+@pytest.mark.django_db
+def test_instance_list_columns_carry_their_own_translated_headers(admin_client):
+    """Each column of the instance list is headed by its own words (the size column is no "server")."""
+    from instances.models import Instance
+
+    instance = Instance.objects.create(name="pg1", db_type="postgresql", host="127.0.0.1")
+    page = admin_client.get("/admin/instances/instance/", headers={"accept-language": "zh-CN,zh;q=0.9"})
+    headers = [
+        re.sub(r"<[^>]+>", "", cell).strip()
+        for cell in re.findall(r'<th scope="col" class="[^"]*column-[^"]*">(.*?)</th>', page.content.decode(), re.S)
+    ]
+    assert headers == ["名称", "服务器", "最新总大小", "数据库数", "7 天 / 30 天增长", "最近采集", "操作"]
+    detail = admin_client.get(f"/admin/instances/instance/{instance.pk}/change/", headers={"accept-language": "zh"})
+    html = detail.content.decode()
+    for label in ("最近连接", "最近采集", "最近采集状态"):
+        assert f">{label}：<" in html or f">{label}:<" in html, label
+
+
+def test_chart_days_are_written_like_the_rest_of_the_page():
+    from datetime import date
+
+    from django.utils import formats
+
+    from capacity.charts import period_label
+
+    day = date(2026, 12, 2)
+    for language in ("en", "zh-hans"):
+        with translation.override(language):
+            for period in ("day", "week"):
+                assert period_label(day, period) == formats.date_format(day, "DATE_FORMAT")
+    with translation.override("zh-hans"):
+        assert period_label(day, "day") == "2026年12月2日"

@@ -5,6 +5,7 @@ import unicodedata
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from capacity.services.collect import collect
 from common.formatting import human_bytes
@@ -88,7 +89,9 @@ class Command(BaseCommand):
                 "status": record.get_status_display(),
             }
             if record.status == RecordStatus.COMPLETED:
-                line += _(", %(n)d databases, %(size)s") % {
+                line += ngettext(
+                    ", %(n)d database, %(size)s", ", %(n)d databases, %(size)s", record.databases_count
+                ) % {
                     "n": record.databases_count,
                     "size": human_bytes(record.total_size_bytes),
                 }
@@ -138,9 +141,12 @@ class Command(BaseCommand):
                 out.write(f"  {r.instance_name}{kind}: {r.error}")
             out.write("")
         out.write(
-            _(
+            ngettext(
                 "Session %(id)s: %(status)s — %(ok)d succeeded, %(failed)d failed, %(skipped)d skipped; "
-                "%(dbs)d databases, %(size)s in total."
+                "%(dbs)d database, %(size)s in total.",
+                "Session %(id)s: %(status)s — %(ok)d succeeded, %(failed)d failed, %(skipped)d skipped; "
+                "%(dbs)d databases, %(size)s in total.",
+                session.total_databases,
             )
             % {
                 "id": session.session_id,

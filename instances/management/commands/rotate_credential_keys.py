@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from instances import crypto
 from instances.models import Credential
@@ -25,4 +26,11 @@ class Command(BaseCommand):
                     ) from None
                 Credential.objects.filter(pk=credential.pk).update(password=token)
                 rotated += 1
-        self.stdout.write(_("Re-encrypted %(n)d password(s) with the newest key.") % {"n": rotated})
+        self.stdout.write(
+            ngettext(
+                "Re-encrypted %(n)d password with the newest key.",
+                "Re-encrypted %(n)d passwords with the newest key.",
+                rotated,
+            )
+            % {"n": rotated}
+        )

@@ -13,6 +13,11 @@
   const strings = readJSON("capacity-strings") || {};
   const charts = new Map();
 
+  // "label: value" in the page's language (a full-width colon in Chinese).
+  function labelValue(label, value) {
+    return (strings.labelValue || "%(label)s: %(value)s").replace("%(label)s", label).replace("%(value)s", value);
+  }
+
   function readJSON(id) {
     const el = id && document.getElementById(id);
     return el ? JSON.parse(el.textContent) : null;
@@ -102,7 +107,7 @@
     const gridColor = cssVar("--hairline-color", "#e8e8e8");
     const tooltip = {
       callbacks: {
-        label: (ctx) => `${ctx.dataset.label || ctx.label}: ${ctx.dataset.human[ctx.dataIndex]}`,
+        label: (ctx) => labelValue(ctx.dataset.label || ctx.label, ctx.dataset.human[ctx.dataIndex]),
       },
     };
     if (kind === "doughnut") {
@@ -115,7 +120,7 @@
           plugins: {
             legend: { position: "right", labels: { color: textColor } },
             tooltip: {
-              callbacks: { label: (ctx) => `${ctx.label}: ${ctx.dataset.human[ctx.dataIndex]}` },
+              callbacks: { label: (ctx) => labelValue(ctx.label, ctx.dataset.human[ctx.dataIndex]) },
             },
           },
         },
