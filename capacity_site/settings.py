@@ -260,16 +260,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "POSTPROCESSING_HOOKS": [
-        "drf_spectacular.hooks.postprocess_schema_enums",
-        "common.api.schema_hooks.translated_info",
-    ],
     # Authenticated users only, unless API_DOCS_PUBLIC (read on every request).
     "SERVE_PERMISSIONS": ["common.api.permissions.ApiDocsPermission"],
     # The 400/401/403/404/409/413 answers every operation can give, with their error bodies.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "common.api.schema.add_error_responses",
+        # Lazily translated TITLE/DESCRIPTION turned into plain text for the request's language.
+        "common.api.schema_hooks.translated_info",
     ],
 }
 
