@@ -39,8 +39,8 @@ PINNED = {
     "instances": ("/api/instances/", 4),
     "stats": ("/api/capacity/stats/", 6),
     "metrics": ("/metrics", 2),
-    "dashboard": ("/admin/capacity/instancesizestat/dashboard/", 15),
-    "instance_page": ("/admin/instances/instance/{pk}/capacity/", 12),
+    "dashboard": ("/admin/capacity/instancesizestat/dashboard/", 16),  # + the fastest-growing tables
+    "instance_page": ("/admin/instances/instance/{pk}/capacity/", 13),  # + the carried-over databases of the latest day
     "database_sizes_admin": ("/admin/capacity/databasesizestat/", 6),
 }
 
