@@ -3,6 +3,7 @@
 from sync_sessions.choices import SyncType
 
 from .services import collect as collection
+from .services import fanout, sweeper
 from .services.aggregate import run_aggregation
 from .services.retention import run_retention
 
@@ -14,18 +15,18 @@ def run_collection_session(session_id: str) -> str:
 
 def collect_queued_record(record_id: int) -> str:
     """Collect one instance of a queued session (one task per instance; a duplicate does nothing)."""
-    return collection.collect_queued_record(record_id)
+    return fanout.collect_queued_record(record_id)
 
 
 def scheduled_collection() -> str:
     """The nightly collection: settle lost work, then put every active instance on the broker."""
-    collection.sweep_collections()
-    return collection.start_queued_collection(sync_type=SyncType.SCHEDULED).status
+    sweeper.sweep_collections()
+    return fanout.start_queued_collection(sync_type=SyncType.SCHEDULED).status
 
 
 def sweep_collections() -> dict:
     """Every minute: fail records whose worker stopped, re-queue tasks lost with a killed cluster."""
-    return collection.sweep_collections()
+    return sweeper.sweep_collections()
 
 
 def scheduled_aggregation() -> dict:

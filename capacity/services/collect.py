@@ -1,19 +1,19 @@
 """The one collection path: admin action, API, command and schedule all end up here.
 
 A run is one SyncSession with one SyncInstanceRecord per instance. Each record is collected by
-`collect_record` (claim it, take the instance's lock, ask the engine, save), either
+one attempt (`capacity.services.attempts`: claim it, take the instance's lock, ask the engine,
+save), either
 
-- in-process: `run_session` collects a session's records `concurrency` at a time in threads
+- in this process: `collect`/`run_session` (this module) collect a session's records
+  `concurrency` at a time in threads while this thread beats and keeps the watchdog
   (collect_sizes, the per-instance sync-capacity endpoints, the admin's row button), or
-- on the task cluster: `start_queued_collection` puts every record on the django-q2 broker as
-  its own task (`capacity.tasks.collect_queued_record`), so every qcluster on every machine works
-  on the same session (the nightly run, POST /api/capacity/collect/, the admin's bulk action).
+- on the task cluster: `start_queued_collection` (`capacity.services.fanout`) puts every record on
+  the django-q2 broker as its own task, so every qcluster on every machine works on the same
+  session (the nightly run, POST /api/capacity/collect/, the admin's bulk action).
 
-Either way an attempt owns its record: the save commits only while the attempt still owns the
-record and the instance lock, checked inside the save's own transaction, so an attempt given
-up on (watchdog, time limit, sweeper, a run that took over its lock) writes nothing. Running
-attempts beat every few seconds; the sweeper fails the ones whose worker stopped. A session is
-finalised, exactly once, by whoever settles its last record.
+Time limits come from `capacity.services.budgets`; the sweeper (`capacity.services.sweeper`)
+settles what a stopped worker left. This module also re-exports the names of those modules, so
+`capacity.services.collect` stays the one place callers import the collection from.
 """
 
 from __future__ import annotations
@@ -23,37 +23,38 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import close_old_connections, connections
-from django.db.models import F, Max
-from django.db.models.functions import Greatest
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 
-from instances import engines
-from instances.choices import DbType, ErrorKind
-from instances.engines import CollectResult, EngineError, get_engine
+from instances.choices import ErrorKind
 from instances.models import Instance
 from sync_sessions import services as lifecycle
-from sync_sessions.choices import RecordStatus, SessionStatus, SyncType
+from sync_sessions.choices import RecordStatus, SyncType
 from sync_sessions.models import SyncInstanceRecord, SyncSession
 from sync_sessions.services import (
     Attempt,
     acquire_instance_lock,
     active_instances,
     create_session,
-    finalize_if_done,
     release_instance_lock,
 )
 
-from ..signals import collection_finished
+from . import attempts, budgets, sweeper
+from .attempts import collect_record, finalize_session
+from .budgets import TASK_MARGIN_SECONDS, instance_time_limit, table_time_limit, tables_wanted, task_time_limit
+from .fanout import MAX_DISPATCHES, collect_queued_record, start_queued_collection
 from .save import AttemptLost, SaveOutcome, save_sizes
+from .sweeper import settle_interrupted_sessions, sweep_collections
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "MAX_DISPATCHES",
+    "TASK_MARGIN_SECONDS",
+    "AttemptLost",
     "SaveOutcome",
     "acquire_instance_lock",
     "active_instances",
@@ -67,280 +68,15 @@ __all__ = [
     "release_instance_lock",
     "run_session",
     "save_sizes",
+    "settle_interrupted_sessions",
     "start_queued_collection",
     "sweep_collections",
+    "table_time_limit",
     "tables_wanted",
     "task_time_limit",
 ]
 
 ProgressCallback = Callable[[SyncInstanceRecord, int, int], None]
-
-TASK_MARGIN_SECONDS = 15
-# A pending record of a queued session is put on the broker again at most this often before
-# the sweeper gives up on it (the Redis broker loses a killed cluster's prefetched tasks).
-MAX_DISPATCHES = 3
-
-
-# --- budgets -----------------------------------------------------------------------------------
-
-
-def _fallback_time_limit() -> float:
-    # Two bounded round trips (the most any adapter makes) after the connect, plus slack.
-    return settings.CAPACITY_CONNECT_TIMEOUT + 2 * settings.CAPACITY_QUERY_TIMEOUT + 15
-
-
-def tables_wanted(instance: Instance) -> bool:
-    """Whether a collection of `instance` reads its tables: its own choice, else CAPACITY_COLLECT_TABLES."""
-    choice = getattr(instance, "collect_tables", None)
-    return bool(settings.CAPACITY_COLLECT_TABLES if choice is None else choice)
-
-
-def table_time_limit(db_type: str | None = None) -> float:
-    """Seconds the table read adds to an instance's limit: the table budget, plus one query timeout
-    for the last query the budget let start (adapters that read tables with the sizes add nothing)."""
-    rounds = 0
-    if db_type:
-        try:
-            rounds = engines.engine_class(db_type).table_round_trips
-        except EngineError:  # no driver: it fails fast anyway
-            return 0.0
-    if rounds == 0:
-        return 0.0
-    if rounds is None:
-        return float(settings.CAPACITY_TABLES_BUDGET_SECONDS) + settings.CAPACITY_QUERY_TIMEOUT
-    return float(rounds) * settings.CAPACITY_QUERY_TIMEOUT
-
-
-def instance_time_limit(db_type: str | None = None, tables: bool = False) -> float:
-    """How long one instance may take before its attempt is given up on.
-
-    With `tables`, the table read's own allowance (`table_time_limit`) comes on top: the table
-    budget is separate from the size collection's.
-
-    The engine derives it from its adapter's declared bounded round trips and the configured
-    connect and query timeouts (`instances.engines.engine_time_limit`); without a db_type, the
-    longest of all engines. The drivers enforce their timeouts themselves; this is the backstop
-    for a driver that does not (a server that accepts and then never answers).
-    """
-    derive = getattr(engines, "engine_time_limit", None)
-    if derive is None:
-        return _fallback_time_limit()
-    types = [db_type] if db_type else list(DbType.values)
-    limits = []
-    for t in types:
-        try:
-            limits.append(float(derive(t)) + (table_time_limit(t) if tables else 0.0))
-        except EngineError:  # no driver library for this engine: it fails fast anyway
-            continue
-    return max(limits) if limits else _fallback_time_limit()
-
-
-def _limit_of(instance: Instance | None) -> float:
-    if instance is None:
-        return instance_time_limit(None)
-    return instance_time_limit(instance.db_type, tables_wanted(instance))
-
-
-def task_time_limit(db_type: str | None = None, tables: bool = False) -> int:
-    """django-q2's per-task timeout for one queued instance: past it the worker process is killed."""
-    limit = int(instance_time_limit(db_type, tables) + TASK_MARGIN_SECONDS + lifecycle.heartbeat_seconds())
-    return min(limit, int(settings.Q_CLUSTER.get("timeout") or limit))
-
-
-def _task_limit_of(instance: Instance | None) -> int:
-    if instance is None:
-        return task_time_limit(None)
-    return task_time_limit(instance.db_type, tables_wanted(instance))
-
-
-# --- saving ------------------------------------------------------------------------------------
-
-
-# --- one instance ------------------------------------------------------------------------------
-
-
-def _start_attempt(record: SyncInstanceRecord) -> Attempt | None:
-    """Claim the record and its instance's lock; None when there is nothing (more) to do.
-
-    Never raises: a failure here (a locked or overloaded platform database) fails the record.
-    """
-    try:
-        instance = record.instance
-        if instance is None:
-            lifecycle.settle(
-                record.pk,
-                RecordStatus.SKIPPED,
-                only_if=[RecordStatus.PENDING],
-                error=_("The instance was deleted before it could be collected."),
-            )
-            return None
-        if not instance.is_active:
-            lifecycle.settle(
-                record.pk,
-                RecordStatus.SKIPPED,
-                only_if=[RecordStatus.PENDING],
-                error=_("The instance is inactive."),
-                error_kind="",
-            )
-            return None
-        attempt = lifecycle.claim(record)
-        if attempt is None:
-            return None  # settled, cancelled, or owned by another delivery of the same task
-        try:
-            locked = acquire_instance_lock(instance.pk, attempt.token)
-        except Exception as exc:
-            logger.exception("locking %s failed", instance.name)
-            lifecycle.fail(record, ErrorKind.DATA, _one_line(_("Locking the instance failed"), exc), attempt=attempt)
-            return None
-        if not locked:
-            lifecycle.skip(record, _("Skipped: another run is collecting this instance right now."), attempt=attempt)
-            return None
-        return attempt
-    except Exception as exc:
-        logger.exception("starting the collection of %s failed", record.instance_name)
-        _last_resort_fail(record, exc)
-        return None
-
-
-def _one_line(prefix: str, exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return f"{prefix}: {type(exc).__name__}: {text}"[:1000]
-
-
-def _last_resort_fail(record: SyncInstanceRecord, exc: BaseException, attempt: Attempt | None = None) -> None:
-    try:
-        lifecycle.fail(record, ErrorKind.DATA, _one_line(_("Collecting failed"), exc), attempt=attempt)
-    except Exception:  # the platform database is gone: the run loop or the sweeper settles it
-        logger.exception("could not fail the record of %s", record.instance_name)
-
-
-def _ask(instance: Instance) -> CollectResult | Exception:
-    """The engine's answer for one instance, or the exception it raised. Touches no platform table."""
-    try:
-        with get_engine(instance) as engine:
-            if tables_wanted(instance):
-                return engine.list_database_sizes(
-                    tables=True, table_budget_seconds=settings.CAPACITY_TABLES_BUDGET_SECONDS
-                )
-            return engine.list_database_sizes()
-    except Exception as exc:
-        return exc
-
-
-def _conclude(record: SyncInstanceRecord, attempt: Attempt, answer: CollectResult | Exception) -> None:
-    """Save the answer (or fail the record), as the owner of `attempt`, then release the lock. Never raises."""
-    instance = record.instance
-    try:
-        if isinstance(answer, EngineError):
-            logger.warning(
-                "collect %s failed (%s): %s",
-                instance.name,
-                answer.kind,
-                answer.message,
-                extra={"instance_failure": True},  # already on the record: collect_sizes prints it, not the log
-            )
-            lifecycle.fail(record, answer.kind, answer.message, attempt=attempt)
-            return
-        if isinstance(answer, Exception):
-            raise answer
-        try:
-            save_sizes(instance, answer, attempt=attempt)
-        except AttemptLost:
-            logger.warning("collect %s finished after its attempt was given up on; nothing saved", instance.name)
-            # Settled already (watchdog, sweeper) unless another run took the lock over meanwhile.
-            lifecycle.fail(
-                record,
-                ErrorKind.TIMEOUT,
-                _("Another run took this instance over before the sizes were saved; nothing was saved."),
-                attempt=attempt,
-            )
-        except Exception as exc:
-            logger.exception("saving sizes of %s failed", instance.name)
-            lifecycle.fail(record, ErrorKind.DATA, _one_line(_("Saving the sizes failed"), exc), attempt=attempt)
-    except Exception as exc:  # the run must go on whatever one instance does
-        logger.exception("collect %s failed unexpectedly", instance.name)
-        _last_resort_fail(record, exc, attempt)
-    finally:
-        try:
-            release_instance_lock(instance.pk, attempt.token)
-        except Exception:  # a lock nobody refreshes goes stale and is taken over
-            logger.exception("releasing the lock of %s failed", instance.name)
-
-
-def _perform(record: SyncInstanceRecord, attempt: Attempt) -> None:
-    """Ask the engine and save, as the owner of `attempt`. Never raises."""
-    _conclude(record, attempt, _ask(record.instance))
-
-
-def _timeout_message(limit: float) -> str:
-    return lifecycle.platform_text(
-        lambda: _("No answer within %(s)d seconds; the run stopped waiting for this instance.") % {"s": int(limit)}
-    )
-
-
-def _collect_in_this_worker(record: SyncInstanceRecord) -> bool:
-    """Collect one record in a task worker; True when the instance was given up on.
-
-    Only the engine call runs in a helper thread (it touches no platform table); claiming,
-    beating, giving up and saving happen here, on the worker process's own connection, so a
-    driver that answers after the give-up has nothing it could write.
-    """
-    attempt = _start_attempt(record)
-    if attempt is None:
-        return False
-    instance = record.instance
-    answer: list = []
-    finished = threading.Event()
-
-    def ask():
-        try:
-            answer.append(_ask(instance))
-        finally:
-            finished.set()
-
-    threading.Thread(target=ask, name=f"collect-{record.pk}", daemon=True).start()
-    limit = _limit_of(instance)
-    every = lifecycle.heartbeat_seconds()
-    started = time.monotonic()
-    while not finished.wait(max(0.01, min(every, limit - (time.monotonic() - started)))):
-        if time.monotonic() - started >= limit:
-            try:
-                lifecycle.fail(record, ErrorKind.TIMEOUT, _timeout_message(limit), attempt=attempt)
-                release_instance_lock(instance.pk, attempt.token)
-            except Exception:  # the sweeper settles it once the beats stop
-                logger.exception("giving up on %s failed", instance.name)
-            return True
-        try:
-            lifecycle.beat([attempt])
-        except Exception:  # a missed beat is survivable; six in a row let the sweeper act
-            logger.exception("heartbeat of %s failed", instance.name)
-    _conclude(record, attempt, answer[0])
-    return False
-
-
-def collect_record(record: SyncInstanceRecord) -> Attempt | None:
-    """Collect one record in the calling thread (no watchdog, no heartbeat). Never raises."""
-    attempt = _start_attempt(record)
-    if attempt is not None:
-        _perform(record, attempt)
-    return attempt
-
-
-# --- sessions ----------------------------------------------------------------------------------
-
-
-def _announce(session: SyncSession) -> None:
-    collection_finished.send(sender=None, session=session)  # receivers must not fail a collection
-
-
-def finalize_session(session: SyncSession) -> SyncSession:
-    """Close the session if nothing in it is open (announcing it once); returns it fresh."""
-    closed = finalize_if_done(session.pk)
-    if closed is not None:
-        _announce(closed)
-        return closed
-    session.refresh_from_db()
-    return session
 
 
 def _run_records(
@@ -379,12 +115,12 @@ def _run_records(
                 except queue.Empty:
                     return
                 try:
-                    attempt = _start_attempt(record)
+                    attempt = attempts.start_attempt(record)
                     if attempt is not None:
                         with guard:
                             active[record.pk] = (attempt, time.monotonic())
                             owned[record.pk] = attempt
-                        _perform(record, attempt)
+                        attempts.perform(record, attempt)
                 finally:
                     done.put(record.pk)
         finally:
@@ -418,11 +154,11 @@ def _run_records(
             running = dict(active)
         for rid, (attempt, t0) in running.items():
             record = by_id[rid]
-            limit = _limit_of(record.instance)
+            limit = budgets.limit_of(record.instance)
             if now - t0 <= limit:
                 continue
             try:
-                lifecycle.fail(record, ErrorKind.TIMEOUT, _timeout_message(limit), attempt=attempt)
+                lifecycle.fail(record, ErrorKind.TIMEOUT, attempts.timeout_message(limit), attempt=attempt)
                 release_instance_lock(attempt.instance_id, attempt.token)
             except Exception:
                 logger.exception("giving up on %s failed", record.instance_name)
@@ -462,13 +198,13 @@ def run_session(
     """Collect every pending record of a session in this process, `concurrency` instances at once."""
     concurrency = max(1, int(concurrency or settings.CAPACITY_CONCURRENCY))
     lifecycle.beat([], session.pk)  # this session is alive: the sweep below must not close it
-    sweep_collections()
+    sweeper.sweep_collections()
     records = list(
         session.records.filter(status=RecordStatus.PENDING).select_related("instance", "instance__credential")
     )
     with translation.override(settings.LANGUAGE_CODE):
         _run_records(session, records, concurrency=concurrency, progress=progress, beat_session=True)
-    return finalize_session(session)
+    return attempts.finalize_session(session)
 
 
 def collect(
@@ -488,141 +224,3 @@ def collect_session_by_id(session_id, concurrency: int | None = None) -> SyncSes
     """Run a session created earlier, in this process."""
     session = SyncSession.objects.get(session_id=session_id)
     return run_session(session, concurrency=concurrency)
-
-
-# --- on the task cluster -----------------------------------------------------------------------
-
-
-def _dispatch(records: list[SyncInstanceRecord]) -> int:
-    """Put each record on the broker as its own task, with a timeout from its engine's budget."""
-    from django_q.brokers import get_broker
-    from django_q.tasks import async_task
-
-    if not records:
-        return 0
-    broker = get_broker()  # one connection for the whole batch, not one per task
-    SyncInstanceRecord.objects.filter(pk__in=[r.pk for r in records], status=RecordStatus.PENDING).update(
-        dispatched_at=timezone.now(), dispatch_count=F("dispatch_count") + 1
-    )
-    for record in records:
-        async_task(
-            "capacity.tasks.collect_queued_record",
-            record.pk,
-            task_name=f"collect-{record.session.session_id}-{record.pk}",
-            timeout=_task_limit_of(record.instance),
-            broker=broker,
-        )
-    return len(records)
-
-
-def start_queued_collection(
-    instances: Iterable[Instance] | None = None, *, sync_type: str = SyncType.MANUAL, created_by=None
-) -> SyncSession:
-    """Open a session and put each of its instances on the task broker; returns the session.
-
-    Every qcluster (on every machine sharing the broker) works on it; whoever settles the last
-    record finalises it. With nothing to collect the session is closed at once.
-    """
-    session = create_session(instances, sync_type=sync_type, created_by=created_by, queued=True)
-    records = list(session.records.select_related("instance", "session"))
-    if not records:
-        return finalize_session(session)
-    _dispatch(records)
-    session.refresh_from_db()
-    return session
-
-
-def collect_queued_record(record_id: int) -> str:
-    """The task body: collect one record of a queued session, beating while it waits.
-
-    A late or duplicate delivery (the record is no longer pending) does nothing. The watchdog
-    gives up on the instance after its time limit (writing the failure); django-q2's per-task
-    timeout, a little longer, then ends the worker process for real.
-    """
-    record = (
-        SyncInstanceRecord.objects.select_related("instance", "instance__credential", "session")
-        .filter(pk=record_id)
-        .first()
-    )
-    if record is None or record.status != RecordStatus.PENDING:
-        return "already settled"
-    session = record.session
-    started = time.monotonic()
-    with translation.override(settings.LANGUAGE_CODE):
-        given_up = _collect_in_this_worker(record)
-    closed = finalize_if_done(session.pk)
-    if closed is not None:
-        _announce(closed)
-    if given_up and not settings.Q_CLUSTER.get("sync"):
-        # The driver is stuck past every timeout. Rather than leave its thread behind in a
-        # reused worker process, wait for django-q2's per-task timeout to end this process.
-        budget = _task_limit_of(record.instance)
-        time.sleep(max(0.0, budget + 5 - (time.monotonic() - started)))
-    return SyncInstanceRecord.objects.values_list("status", flat=True).get(pk=record_id)
-
-
-def _broker_queue_size() -> int | None:
-    try:
-        from django_q.brokers import get_broker
-
-        return get_broker().queue_size()
-    except Exception:  # the broker is down: nothing can be said about lost tasks
-        logger.exception("could not read the task queue's size")
-        return None
-
-
-def sweep_collections(now=None) -> dict:
-    """Settle lost work, put tasks lost with a killed cluster back, close finished sessions.
-
-    Runs every minute on the cluster's schedule and at the start of every run. Records whose
-    worker stopped fail as `timeout` (see sync_sessions.services.sweep). A queued session with
-    pending records, nothing left on the broker and no sign of life for `stale_after()` lost
-    those tasks (the Redis broker drops a killed cluster's prefetched tasks): they are queued
-    again, up to MAX_DISPATCHES times, after which they fail. A duplicate is harmless: a task
-    whose record is no longer pending does nothing.
-    """
-    now = now or timezone.now()
-    outcome = lifecycle.sweep(now)
-    requeued = given_up = 0
-    cutoff = now - timedelta(seconds=lifecycle.stale_after())
-    stalled = (
-        SyncSession.objects.filter(status=SessionStatus.RUNNING, queued=True, records__status=RecordStatus.PENDING)
-        .distinct()
-        .values_list("pk", flat=True)
-    )
-    stalled = list(stalled)
-    if stalled and _broker_queue_size() == 0:
-        for session_id in stalled:
-            last_sign = SyncInstanceRecord.objects.filter(session_id=session_id).aggregate(
-                last=Max(Greatest("dispatched_at", "heartbeat_at", "completed_at", "started_at"))
-            )["last"]
-            if last_sign is not None and last_sign >= cutoff:
-                continue
-            pending = list(
-                SyncInstanceRecord.objects.filter(session_id=session_id, status=RecordStatus.PENDING).select_related(
-                    "instance", "session"
-                )
-            )
-            retry = [r for r in pending if r.dispatch_count < MAX_DISPATCHES]
-            requeued += _dispatch(retry)
-            message = lifecycle.platform_text(
-                lambda: _("Queued %(n)d times and never picked up by a worker.") % {"n": MAX_DISPATCHES}
-            )
-            for record in pending:
-                if record.dispatch_count >= MAX_DISPATCHES:
-                    rows = SyncInstanceRecord.objects.filter(pk=record.pk, status=RecordStatus.PENDING)
-                    given_up += lifecycle.fail_where(rows, record, ErrorKind.TIMEOUT, message)
-            closed = finalize_if_done(session_id)
-            if closed is not None:
-                outcome.finalized.append(closed)
-    for session in outcome.finalized:
-        _announce(session)
-    return {
-        "failed_records": outcome.failed_records + given_up,
-        "requeued_records": requeued,
-        "finalized_sessions": len(outcome.finalized),
-    }
-
-
-# Older name, kept for callers from before the sweeper.
-settle_interrupted_sessions = sweep_collections

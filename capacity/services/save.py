@@ -1,8 +1,9 @@
 """Saving one instance's collection: daily rows, the instance total, the inventory and the
 instance's last status, in one transaction with a fixed number of queries (`save_sizes`).
 
-The run (sessions, threads, the task cluster) lives in `capacity.services.collect`, which
-re-exports these names.
+The run drives it: `capacity.services.attempts` calls it as the owner of an attempt; the in-process
+run (`capacity.services.collect`, which re-exports these names) and the task fan-out
+(`capacity.services.fanout`) drive the attempts.
 """
 
 from __future__ import annotations

@@ -278,7 +278,7 @@ def sweep(now=None) -> SweepOutcome:
     - an in-process session whose own heartbeat is that old: its open records likewise;
     - then every running session with no open record is finalised.
     Pending records of queued sessions are capacity's business (their task may still be on
-    the broker); see capacity.services.collect.sweep_collections.
+    the broker); see capacity.services.sweeper.sweep_collections.
     """
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=stale_after())

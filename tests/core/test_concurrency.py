@@ -7,7 +7,7 @@ import uuid
 import pytest
 from django.test import override_settings
 
-from capacity.services import collect as collect_module
+from capacity.services import budgets as budgets_module
 from capacity.services.collect import acquire_instance_lock, collect, release_instance_lock
 from instances.engines import CollectResult, DatabaseSize
 from instances.engines.base import BaseEngine
@@ -78,7 +78,7 @@ def test_concurrency_is_bounded(fake_engine, make_instance):
 
 
 def test_watchdog_gives_up_on_a_hung_instance_and_keeps_the_rest(fake_engine, make_instance, monkeypatch):
-    monkeypatch.setattr(collect_module, "instance_time_limit", lambda *a: 1.0)
+    monkeypatch.setattr(budgets_module, "instance_time_limit", lambda *a: 1.0)
     hung = make_instance("hung", "mysql")
     others = [make_instance(f"ok{n}", "mysql") for n in range(3)]
     fake_engine.delays = {"hung": 4}

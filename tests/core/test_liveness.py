@@ -12,7 +12,9 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
+from capacity.services import attempts as attempts_module
 from capacity.services import collect as collect_module
+from capacity.services import fanout as fanout_module
 from capacity.services.collect import (
     acquire_instance_lock,
     collect,
@@ -142,13 +144,13 @@ def test_a_killed_collect_sizes_is_settled_within_seconds(make_instance, quick):
 
 def test_queued_collection_puts_each_instance_on_the_broker(quick, make_instance, monkeypatch):
     queued = []
-    real = collect_module._dispatch
+    real = fanout_module._dispatch
 
     def spy(records):
         queued.extend(r.pk for r in records)
         return real(records)
 
-    monkeypatch.setattr(collect_module, "_dispatch", spy)
+    monkeypatch.setattr(fanout_module, "_dispatch", spy)
     instances = [make_instance(f"q{n}", "mysql") for n in range(4)]
     session = start_queued_collection(instances, sync_type=SyncType.SCHEDULED)  # tests run tasks inline
     assert sorted(queued) == sorted(session.records.values_list("pk", flat=True))
@@ -171,7 +173,7 @@ def test_a_late_duplicate_delivery_is_a_no_op(quick, make_instance):
 
 def test_tasks_lost_with_a_killed_cluster_are_queued_again_then_given_up(quick, make_instance, monkeypatch):
     inst = make_instance("prefetched", "mysql")
-    monkeypatch.setattr(collect_module, "_dispatch", lambda records: len(records))  # "lost" on the way
+    monkeypatch.setattr(fanout_module, "_dispatch", lambda records: len(records))  # "lost" on the way
     session = start_queued_collection([inst])
     assert session.status == SessionStatus.RUNNING
     monkeypatch.undo()
@@ -204,7 +206,7 @@ def test_cancel_skips_pending_records_and_lets_running_ones_finish(quick, make_i
     session.refresh_from_db()
     assert session.status == SessionStatus.RUNNING and session.cancelled_at is not None
     assert acquire_instance_lock(a.pk, attempt.token)
-    collect_module._perform(running, attempt)  # the running one finishes
+    attempts_module.perform(running, attempt)  # the running one finishes
     collect_module.finalize_session(session)
     session.refresh_from_db()
     assert session.status == SessionStatus.PARTIAL

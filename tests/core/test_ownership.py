@@ -9,6 +9,8 @@ from django.core.management import call_command
 from django.db import OperationalError
 
 from capacity.models import DatabaseSizeStat, InstanceSizeStat
+from capacity.services import attempts as attempts_module
+from capacity.services import budgets as budgets_module
 from capacity.services import collect as collect_module
 from capacity.services.collect import acquire_instance_lock, collect, create_session, run_session
 from instances.engines import CollectResult, DatabaseSize, EngineError
@@ -67,7 +69,7 @@ def _wait_for(check, limit=10.0):
 
 
 def test_a_given_up_instance_writes_nothing_when_its_driver_finally_returns(blocking, make_instance, monkeypatch):
-    monkeypatch.setattr(collect_module, "instance_time_limit", lambda *a: 1.0)
+    monkeypatch.setattr(budgets_module, "instance_time_limit", lambda *a: 1.0)
     stuck = make_instance("stuck", "mysql")
     session = collect([stuck])
     record = session.records.get()
@@ -86,7 +88,7 @@ def test_a_given_up_instance_writes_nothing_when_its_driver_finally_returns(bloc
 
 
 def test_a_late_result_never_overwrites_the_run_that_took_the_instance_over(blocking, make_instance, monkeypatch):
-    monkeypatch.setattr(collect_module, "instance_time_limit", lambda *a: 1.0)
+    monkeypatch.setattr(budgets_module, "instance_time_limit", lambda *a: 1.0)
     stuck = make_instance("stuck", "mysql")
     first = collect([stuck])
     assert first.records.get().status == RecordStatus.FAILED
@@ -123,7 +125,7 @@ def test_an_exception_taking_the_lock_settles_the_record(blocking, make_instance
     def locked(*args, **kwargs):
         raise OperationalError("database is locked")
 
-    monkeypatch.setattr(collect_module, "acquire_instance_lock", locked)
+    monkeypatch.setattr(attempts_module, "acquire_instance_lock", locked)
     instances = [make_instance(f"l{n}", "mysql") for n in range(3)]
     started = time.monotonic()
     session = collect(instances, concurrency=1)  # used to wait forever: the only thread died
@@ -194,7 +196,7 @@ def test_some_collected_is_partial_and_exits_one(blocking, make_instance):
 
 def test_the_session_is_finalised_exactly_once(blocking, make_instance, monkeypatch):
     announced = []
-    monkeypatch.setattr(collect_module, "_announce", lambda s: announced.append(s.pk))
+    monkeypatch.setattr(attempts_module, "_announce", lambda s: announced.append(s.pk))
     instances = [make_instance(f"f{n}", "mysql") for n in range(6)]
     session = create_session(instances)
     run_session(session, concurrency=3)
@@ -205,7 +207,7 @@ def test_the_session_is_finalised_exactly_once(blocking, make_instance, monkeypa
 
 
 def test_a_queued_task_that_gave_up_writes_nothing_when_its_driver_returns(blocking, make_instance, monkeypatch):
-    monkeypatch.setattr(collect_module, "instance_time_limit", lambda *a: 1.0)
+    monkeypatch.setattr(budgets_module, "instance_time_limit", lambda *a: 1.0)
     stuck = make_instance("stuck", "mysql")
     session = create_session([stuck], queued=True)
     record = session.records.get()

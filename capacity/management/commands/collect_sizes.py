@@ -102,7 +102,7 @@ class Command(BaseCommand):
 
         # Each failure is on its record and printed below; the service's log line would say it again.
         quiet = _DropInstanceFailures()
-        collect_logger = logging.getLogger("capacity.services.collect")
+        collect_logger = logging.getLogger("capacity.services.attempts")
         collect_logger.addFilter(quiet)
         try:
             session = collect(targets, sync_type=SyncType.MANUAL, concurrency=concurrency, progress=progress)
