@@ -196,8 +196,8 @@ def _stat_select(engine: str, shape: Shape) -> str:
     # A derived table computes the size once per row (MariaDB has no LATERAL).
     return f"""
         SELECT s.iid, {name.replace("d.n", "s.dn")}, s.size, s.size - s.size DIV 4, s.size DIV 4, NULL,
-               {day.replace("k.n", "s.kn")}, {at.replace("k.n", "s.kn")}, s.vanished,
-               CASE WHEN s.vanished THEN {at.replace("k.n", "s.kn")} END
+               s.size + s.size DIV 8, {day.replace("k.n", "s.kn")}, {at.replace("k.n", "s.kn")}, s.vanished,
+               CASE WHEN s.vanished THEN {at.replace("k.n", "s.kn")} END, {"false" if engine == "postgresql" else "0"}
           FROM (SELECT i.id AS iid, d.n AS dn, k.n AS kn, {size} AS size, {vanish} AS vanished
                   FROM {series_k}
                  CROSS JOIN (SELECT id FROM instances_instance WHERE name LIKE 'bench-%') AS i
@@ -281,7 +281,7 @@ def seed(engine: str, shape: Shape) -> dict:
 
     columns = (
         "instance_id, database_name, size_bytes, data_size_bytes, index_size_bytes, log_size_bytes, "
-        "collected_date, collected_at, is_deleted, deleted_at"
+        "allocated_size_bytes, collected_date, collected_at, is_deleted, deleted_at, is_carried_over"
     )
     with Step(f"daily rows ({shape.rows:,})") as step, connection.cursor() as cursor:
         saved = _drop_indexes(cursor) if engine == "postgresql" else []
@@ -300,8 +300,10 @@ def seed(engine: str, shape: Shape) -> dict:
         cursor.execute(
             f"""
             INSERT INTO capacity_instancesizestat
-                   (instance_id, total_size_bytes, database_count, collected_date, collected_at, is_deleted)
+                   (instance_id, total_size_bytes, database_count, user_total_size_bytes, user_database_count,
+                    collected_date, collected_at, is_deleted)
             SELECT instance_id, SUM(CASE WHEN is_deleted THEN 0 ELSE size_bytes END),
+                   SUM(CASE WHEN is_deleted THEN 0 ELSE 1 END), SUM(CASE WHEN is_deleted THEN 0 ELSE size_bytes END),
                    SUM(CASE WHEN is_deleted THEN 0 ELSE 1 END), collected_date, MAX(collected_at), {false}
               FROM capacity_databasesizestat
              GROUP BY instance_id, collected_date
@@ -313,10 +315,11 @@ def seed(engine: str, shape: Shape) -> dict:
             """
             INSERT INTO capacity_databaseinventory
                    (instance_id, database_name, is_system, first_seen_at, last_seen_at, last_size_bytes,
-                    last_data_size_bytes, last_index_size_bytes, last_log_size_bytes, is_deleted, deleted_at,
-                    restored_at)
+                    last_data_size_bytes, last_index_size_bytes, last_log_size_bytes, last_allocated_size_bytes,
+                    is_deleted, deleted_at, restored_at)
             SELECT instance_id, database_name, %s, %s, CASE WHEN is_deleted THEN %s ELSE collected_at END,
-                   size_bytes, data_size_bytes, index_size_bytes, log_size_bytes, is_deleted, deleted_at, NULL
+                   size_bytes, data_size_bytes, index_size_bytes, log_size_bytes, allocated_size_bytes,
+                   is_deleted, deleted_at, NULL
               FROM capacity_databasesizestat
              WHERE (collected_date = %s AND NOT is_deleted) OR (collected_date = %s AND is_deleted)
             """,
