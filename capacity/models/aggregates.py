@@ -63,6 +63,7 @@ class DatabaseSizeAggregate(SizeAggregateBase):
         verbose_name=_("instance"),
         on_delete=models.CASCADE,
         related_name="database_size_aggregates",
+        db_index=False,  # the unique (instance, database, period) index starts with it
     )
     database_name = models.CharField(_("database"), max_length=255)
 
@@ -78,8 +79,6 @@ class DatabaseSizeAggregate(SizeAggregateBase):
         indexes = [
             models.Index(fields=["instance", "period_type", "period_start"], name="dbagg_instance_period"),
             models.Index(fields=["is_complete", "period_end"], name="dbagg_open_periods"),
-            # How fresh an instance's aggregates are (refresh_instance): one probe, not a read of all its periods.
-            models.Index(fields=["instance", "computed_at"], name="dbagg_instance_computed"),
         ]
 
     def __str__(self):
@@ -94,6 +93,7 @@ class InstanceSizeAggregate(SizeAggregateBase):
         verbose_name=_("instance"),
         on_delete=models.CASCADE,
         related_name="size_aggregates",
+        db_index=False,  # the unique (instance, period) index starts with it
     )
     last_database_count = models.PositiveIntegerField(_("databases at the end"))
 
@@ -106,6 +106,8 @@ class InstanceSizeAggregate(SizeAggregateBase):
         ]
         indexes = [
             models.Index(fields=["is_complete", "period_end"], name="instagg_open_periods"),
+            # How fresh an instance's aggregates are (refresh_instance): one probe, not a read of all its
+            # periods. Both tables are rewritten together, so this one answers for the database aggregates.
             models.Index(fields=["instance", "computed_at"], name="instagg_instance_computed"),
         ]
 

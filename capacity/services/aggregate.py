@@ -5,6 +5,8 @@ and last size, growth over the period and the number of samples. A run recompute
 periods that received rows since the previous run (rows are found by `collected_at`), with a
 handful of set-based queries per batch of instances: one window query per period type reads
 every figure at once, one upsert writes them, one delete removes aggregates whose rows are gone.
+A full run on PostgreSQL (every period of the whole history) is done by the database itself, a
+quarter of history per statement (`capacity.services.aggregate_sql`).
 
 Rows marked deleted (a database that vanished keeps its last size on the day it went) are not
 samples. Periods that began before the retention cut-off keep their aggregates as they are:
@@ -36,6 +38,7 @@ from ..models import (
     MaintenanceJob,
     PeriodType,
 )
+from .aggregate_sql import recompute_all
 from .maintenance import recorded_run
 from .periods import period_bounds, retention_cutoff
 
@@ -237,115 +240,6 @@ def _recompute(
     return written, removed
 
 
-# --- the whole history at once, in the database (PostgreSQL) ------------------------------------
-
-_PG_TRUNC = {PeriodType.WEEK: "week", PeriodType.MONTH: "month", PeriodType.QUARTER: "quarter"}
-_PG_LENGTH = {
-    PeriodType.WEEK: "interval '7 days'",
-    PeriodType.MONTH: "interval '1 month'",
-    PeriodType.QUARTER: "interval '3 months'",
-}
-
-
-def _recompute_all_in_sql(source: _Source, period_types, instance_ids, now, today, cutoff) -> tuple[int, int]:
-    """Recompute every period of the history with one INSERT … SELECT … GROUP BY and one DELETE.
-
-    Used for a full run on PostgreSQL: the catch-up over years of imported history is one grouped
-    pass over the daily rows for all period types at once (GROUPING SETS), instead of windowed reads
-    into Python. The figures are those of _recompute: the first and last sample come from min/max of
-    [day, size] arrays (no sort), and the average is rounded half to even as Python's round() does.
-    Periods that began before the retention cut-off and already have aggregates are left as they are.
-    """
-    stat, aggregate_model = source.stat._meta, source.aggregate._meta
-    connection = connections[router.db_for_write(source.aggregate)]
-    qn = connection.ops.quote_name
-    keys = [stat.get_field(k.removesuffix("_id")).column if k.endswith("_id") else k for k in source.keys]
-    key_list = ", ".join(qn(k) for k in keys)
-    size = qn(stat.get_field(source.size_field).column)
-    extra_columns = list(source.extra_last)
-    pair = (
-        f"ARRAY[(collected_date - DATE '2000-01-01')::bigint, {size}::bigint"
-        + "".join(f", {qn(stat.get_field(column).column)}::bigint" for column in source.extra_last.values())
-        + "]"
-    )
-    only = ""
-    params: dict = {"today": today, "now": now, "cutoff": cutoff, "period_types": list(period_types)}
-    if instance_ids is not None:
-        only = " AND instance_id = ANY(%(instance_ids)s)"
-        params["instance_ids"] = list(instance_ids)
-    starts = ", ".join(f"date_trunc('{_PG_TRUNC[p]}', collected_date::timestamp)::date AS p_{p}" for p in period_types)
-    kind = "CASE " + " ".join(f"WHEN GROUPING(p_{p}) = 0 THEN '{p}'" for p in period_types) + " END"
-    length = "CASE g.period_type " + " ".join(f"WHEN '{p}' THEN {_PG_LENGTH[p]}" for p in period_types) + " END"
-    end = f"(g.period_start + {length})::date - 1"
-    columns = [
-        *keys,
-        "period_type",
-        "period_start",
-        "period_end",
-        "avg_size_bytes",
-        "max_size_bytes",
-        "min_size_bytes",
-        "first_size_bytes",
-        "last_size_bytes",
-        "first_date",
-        "last_date",
-        "growth_bytes",
-        "growth_rate",
-        "sample_count",
-        "is_complete",
-        "computed_at",
-        *extra_columns,
-    ]
-    extra_values = "".join(f", g.last_pair[{3 + n}]" for n in range(len(extra_columns)))
-    extra_read = "".join(f", {qn(stat.get_field(column).column)}" for column in source.extra_last.values())
-    period_starts = ", ".join(f"p_{p}" for p in period_types)
-    sql = f"""
-        WITH g AS (
-            SELECT {key_list}, {kind} AS period_type, COALESCE({period_starts}) AS period_start,
-                   sum({size}) AS total, count(*) AS samples, max({size}) AS max_size, min({size}) AS min_size,
-                   min({pair}) AS first_pair, max({pair}) AS last_pair
-              FROM (SELECT {key_list}, collected_date, {size}{extra_read}, {starts}
-                      FROM {qn(stat.db_table)}
-                     WHERE NOT is_deleted{only}) AS d
-             GROUP BY {key_list}, GROUPING SETS ({", ".join(f"(p_{p})" for p in period_types)})
-        )
-        INSERT INTO {qn(aggregate_model.db_table)} ({", ".join(qn(c) for c in columns)})
-        SELECT {", ".join(f"g.{qn(k)}" for k in keys)}, g.period_type, g.period_start, {end},
-               CASE WHEN 2 * mod(g.total, g.samples) = g.samples
-                    THEN div(g.total, g.samples) + mod(div(g.total, g.samples), 2)
-                    ELSE round(g.total / g.samples) END,
-               g.max_size, g.min_size, g.first_pair[2], g.last_pair[2],
-               DATE '2000-01-01' + g.first_pair[1]::integer, DATE '2000-01-01' + g.last_pair[1]::integer,
-               g.last_pair[2] - g.first_pair[2],
-               CASE WHEN g.first_pair[2] = 0 THEN NULL
-                    ELSE round(((g.last_pair[2] - g.first_pair[2])::float8 * 100.0
-                                / g.first_pair[2]::float8)::numeric, 4)::float8 END,
-               g.samples, {end} < %(today)s, %(now)s{extra_values}
-          FROM g
-         WHERE g.period_start >= %(cutoff)s
-            OR NOT EXISTS (SELECT 1 FROM {qn(aggregate_model.db_table)} a
-                            WHERE a.instance_id = g.instance_id AND a.period_type = g.period_type
-                              AND a.period_start = g.period_start)
-        ON CONFLICT ({", ".join(qn(c) for c in [*keys, "period_type", "period_start"])}) DO UPDATE SET
-        {", ".join(f"{qn(c)} = EXCLUDED.{qn(c)}" for c in columns if c not in (*keys, "period_type", "period_start"))}
-    """
-    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-        # One pass keeps every period type's groups in memory at once, rather than sorting on disk.
-        cursor.execute("SET LOCAL work_mem = '1GB'")
-        # Compiling this large statement (JIT) costs more than it saves on a pass over plain rows.
-        cursor.execute("SET LOCAL jit = off")
-        cursor.execute(sql, params)
-        written = cursor.rowcount
-        # What was not rewritten just now has no samples left in its period (older periods are kept).
-        cursor.execute(
-            f"DELETE FROM {qn(aggregate_model.db_table)} WHERE period_type = ANY(%(period_types)s) "
-            f"AND computed_at <> %(now)s AND period_start >= %(cutoff)s{only}",
-            params,
-        )
-        removed = cursor.rowcount
-    return written, removed
-
-
 def close_finished_periods(today: date | None = None) -> int:
     """Mark aggregates of periods that have ended as complete."""
     today = today or timezone.localdate()
@@ -371,7 +265,7 @@ def aggregate(
     for source in (DATABASES, INSTANCES):
         if in_sql:
             kinds = list(period_types or PeriodType.values)
-            written, removed = _recompute_all_in_sql(source, kinds, instance_ids, now, today, cutoff)
+            written, removed = recompute_all(source, kinds, instance_ids, now, today, cutoff)
             if source is DATABASES:
                 result.database_periods += written
             else:
@@ -412,13 +306,9 @@ def refresh_instance(instance) -> AggregationResult | None:
     Keeps the aggregation endpoint current between two nightly runs at the cost of one query
     per aggregate table when nothing changed.
     """
-    # Both aggregate tables are rewritten together; the instance totals exist even for a
-    # collection that found no databases, so the newer of the two says how fresh they are.
-    stamps = [
-        model.objects.filter(instance=instance).aggregate(at=Max("computed_at"))["at"]
-        for model in (DatabaseSizeAggregate, InstanceSizeAggregate)
-    ]
-    freshest = max(filter(None, stamps), default=None)
+    # Both aggregate tables are rewritten together, and every collection writes an instance total
+    # (also one that found no databases): the instance aggregates say how fresh both are.
+    freshest = InstanceSizeAggregate.objects.filter(instance=instance).aggregate(at=Max("computed_at"))["at"]
     if freshest is None:
         if not (
             DatabaseSizeStat.objects.filter(instance=instance).exists()

@@ -185,12 +185,13 @@ def test_incremental_run_with_nothing_new_writes_nothing(instance, span):
 
 
 def test_query_count_does_not_grow_with_rows_or_databases(make_instance):
+    # The same seven months (on PostgreSQL a full run writes one statement per quarter of history).
     small = make_instance("agg-small", "mysql")
-    make_rows(small, ["orders"], date(2025, 1, 1), date(2025, 1, 31))
+    make_rows(small, ["orders"], date(2024, 12, 1), date(2025, 6, 30))
     with CaptureQueriesContext(connection) as few:
         aggregate(None, instance_ids=[small.pk])
     big = make_instance("agg-big", "mysql")
-    # 20 databases over 7 months: more rows, still one upsert statement (under WRITE_BATCH) per period type.
+    # 20 databases: 20 times the rows, still one upsert statement (under WRITE_BATCH) per period type.
     make_rows(big, [f"db{n}" for n in range(20)], date(2024, 12, 1), date(2025, 6, 30))
     with CaptureQueriesContext(connection) as many:
         aggregate(None, instance_ids=[big.pk])
@@ -263,3 +264,38 @@ def test_refresh_instance_catches_up_after_a_collection(instance):
 
 def test_stamp_helper_is_on_the_day():
     assert timezone.localdate(stamp(date(2025, 5, 3))) == date(2025, 5, 3)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_full_catch_up_outside_a_transaction_agrees_with_the_daily_rows(make_instance, monkeypatch):
+    """As the nightly job runs it: on PostgreSQL, quarters on two connections of their own.
+
+    The history starts on a Wednesday (its first week began in the quarter before) and crosses
+    quarters whose boundaries fall inside a week: each period is whole, none counted twice.
+    """
+    from capacity.services import aggregate_sql
+
+    parallel = []
+    real = aggregate_sql._in_parallel
+    monkeypatch.setattr(aggregate_sql, "_in_parallel", lambda *a: parallel.append(len(a[3])) or real(*a))
+    first, last = date(2025, 4, 2), date(2025, 10, 1)
+    inst = make_instance("agg-full", "mysql")
+    make_rows(inst, NAMES, first, last)
+    result = run_aggregation(full=True)
+    if connection.vendor == "postgresql":
+        assert parallel == [4, 4]  # databases, then totals: 2025-Q1 (the week of 31 March) to 2025-Q4
+    samples = {
+        name: {d: size_of(name, d) for d in (first + timedelta(n) for n in range((last - first).days + 1))}
+        for name in NAMES
+    }
+    written = 0
+    for period_type in PeriodType.values:
+        for name in NAMES:
+            expected = expected_periods(samples[name], period_type)
+            stored = _stored(instance=inst, database_name=name, period_type=period_type)
+            assert set(stored) == set(expected), (name, period_type)
+            for start, figures in expected.items():
+                for field, value in figures.items():
+                    assert getattr(stored[start], field) == value, (name, period_type, start, field)
+            written += len(expected)
+    assert result.database_periods == written
