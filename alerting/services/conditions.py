@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from capacity.models import DatabaseInventory, DatabaseSizeStat, InstanceSizeStat
-from capacity.services.forecast import LineFit, days_until_full
+from capacity.services.forecast import LineFit, days_until_full, footprints
 from common.formatting import human_bytes
 from instances.models import Instance
 
@@ -216,8 +216,12 @@ def _growth_percent(rule, instance, latest, totals) -> Breach | None:
     )
 
 
-def _days_until_full(rule, instance, latest, totals) -> Breach | None:
-    """The forecast's least-squares trend over the window_days up to the latest collection, against the limit."""
+def _days_until_full(rule, instance, latest, totals, footprint: int | None) -> Breach | None:
+    """The forecast's least-squares trend over the window_days up to the latest collection, against the limit.
+
+    As in the forecast, the room left is counted from the disk footprint of the latest collection
+    where the engine told allocated sizes (`footprint`), from the logical total otherwise.
+    """
     limit = instance.capacity_limit_bytes
     if limit is None:
         return None
@@ -228,14 +232,15 @@ def _days_until_full(rule, instance, latest, totals) -> Breach | None:
         if d >= window_start:
             fit.add(d, total, day)
     slope = fit.slope()
-    days = days_until_full(fit.current, slope, limit)
+    start = fit.current if footprint is None else footprint
+    days = days_until_full(start, slope, limit)
     if days is None or days > rule.threshold_days:
         return None
     values = {
         "instance": instance.name,
         "days": days,
         "limit": human_bytes(limit),
-        "current": human_bytes(fit.current),
+        "current": human_bytes(start),
         "growth": human_bytes(float(slope)) if slope is not None else "—",
         "threshold": rule.threshold_days,
         "rule": rule.name,
@@ -287,6 +292,8 @@ def find_breaches(rules: list[AlertRule], fleet: dict[int, Instance]) -> dict[Ke
     trend_kinds = [AlertKind.GROWTH_PERCENT, AlertKind.DAYS_UNTIL_FULL]
     spans = [rule.window_days for kind in trend_kinds for rule, _targets in by_kind.get(kind, [])]
     totals = _daily_totals(latest, watched(trend_kinds), max(spans)) if spans else {}
+    full_watch = watched([AlertKind.DAYS_UNTIL_FULL])
+    on_disk = footprints({i: latest[i][0] for i in full_watch if i in latest}) if full_watch else {}
 
     found: list[Breach | None] = []
     for kind, entries in by_kind.items():
@@ -302,5 +309,7 @@ def find_breaches(rules: list[AlertRule], fleet: dict[int, Instance]) -> dict[Ke
                 elif kind == AlertKind.GROWTH_PERCENT:
                     found.append(_growth_percent(rule, instance, current, totals.get(instance.pk, [])))
                 elif kind == AlertKind.DAYS_UNTIL_FULL:
-                    found.append(_days_until_full(rule, instance, current, totals.get(instance.pk, [])))
+                    found.append(
+                        _days_until_full(rule, instance, current, totals.get(instance.pk, []), on_disk.get(instance.pk))
+                    )
     return {breach.key: breach for breach in found if breach is not None}

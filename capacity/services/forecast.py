@@ -16,9 +16,15 @@ window, folded into running sums as it is read (memory grows with the databases,
 """
 
 import math
+from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from fractions import Fraction
+from functools import reduce
+from operator import or_
+
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import Coalesce
 
 from instances.models import Instance
 
@@ -134,6 +140,27 @@ def days_until_full(current: int | None, slope: Fraction | None, limit: int | No
     if slope is None or slope <= 0:
         return None
     return math.ceil((limit - current) / slope)
+
+
+def footprints(days: dict[int, date]) -> dict[int, int]:
+    """{instance id: on-disk footprint} of each instance's collection on the given day, as
+    forecast_instance measures it (allocated bytes where known, the size elsewhere), for the instances
+    whose collection that day has at least one allocated figure. One query; constant days prune
+    partitions."""
+    by_day: dict[date, list[int]] = defaultdict(list)
+    for instance_id, day in days.items():
+        by_day[day].append(instance_id)
+    if not by_day:
+        return {}
+    condition = reduce(or_, (Q(instance_id__in=ids, collected_date=day) for day, ids in sorted(by_day.items())))
+    rows = (
+        DatabaseSizeStat.objects.filter(condition, is_deleted=False)
+        .order_by()
+        .values("instance_id")
+        .annotate(footprint=Sum(Coalesce("allocated_size_bytes", "size_bytes")), known=Count("allocated_size_bytes"))
+        .values_list("instance_id", "footprint", "known")
+    )
+    return {instance_id: int(footprint) for instance_id, footprint, known in rows if known}
 
 
 def forecast_instance(instance: Instance, days: int = DEFAULT_DAYS) -> InstanceForecast:

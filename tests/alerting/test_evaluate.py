@@ -12,6 +12,7 @@ from alerting.choices import AlertKind, AlertStatus
 from alerting.models import Alert
 from alerting.services import evaluate, persistence
 from capacity.services.forecast import forecast_instance
+from instances.engines import DatabaseSize
 
 from .conftest import END, GiB, MiB, add_collection, add_history
 
@@ -142,6 +143,25 @@ def test_days_until_full_uses_the_forecast(make_target, make_rule):
     over = evaluate().fired
     assert sorted(a.rule.name for a in over) == ["full soon", "full very soon"]
     assert all(a.value == 0 and "at its capacity limit" in a.message for a in over)
+
+
+def test_days_until_full_counts_from_the_disk_footprint_as_the_forecast_does(make_target, make_rule):
+    """The files hold more than the data: the forecast says full in 41 days, so must the alert."""
+    limited = make_target("limited", capacity_limit_bytes=300 * MiB)
+
+    def sales(i):
+        size = (100 + i) * MiB
+        return DatabaseSize("sales", size, size, allocated_size_bytes=size + 100 * MiB)
+
+    add_history(limited, END, 40, {"sales": sales, "logs": lambda i: 20 * MiB})
+    make_rule("full soon", AlertKind.DAYS_UNTIL_FULL, threshold_days=60, window_days=30)
+
+    forecast = forecast_instance(limited, days=30).instance
+    assert forecast.footprint_bytes == 259 * MiB  # 239 MiB of sales' files and 20 MiB of logs
+    assert forecast.days_until_full == 41  # (300 - 259) MiB at 1 MiB a day
+    (alert,) = evaluate().fired
+    assert alert.value == forecast.days_until_full
+    assert "41 days" in alert.message and "now 259.00 MiB" in alert.message
 
 
 def test_scope_by_instance_db_type_and_activity(make_target, make_rule):
@@ -279,6 +299,6 @@ def test_query_count_does_not_grow_with_the_fleet(make_target, make_rule):
     assert [len(r.still_firing) for r in large] == [0, 100, 100, 0]
     assert [len(r.resolved) for r in large] == [0, 0, 0, 100]
     assert small_counts == large_counts, (small_counts, large_counts)
-    # Rules, instances, latest totals, live databases, window totals, firing alerts, then the writes in a
-    # savepoint: one UPDATE or INSERT per phase, plus the value UPDATE when the figures moved.
-    assert large_counts == [9, 9, 10, 9], large_counts
+    # Rules, instances, latest totals, live databases, window totals, disk footprints, firing alerts, then
+    # the writes in a savepoint: one UPDATE or INSERT per phase, plus the value UPDATE when the figures moved.
+    assert large_counts == [10, 10, 11, 10], large_counts
