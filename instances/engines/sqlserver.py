@@ -8,7 +8,10 @@ sys.master_files keeps the size tempdb is recreated with at start. allocated_siz
 size (the files on disk).
 
 Grants: VIEW ANY DEFINITION at the server (sys.master_files shows only the files of databases
-the login may see otherwise). Table sizes (list_database_sizes(tables=True)) read each online
+the login may see otherwise), and VIEW ANY DATABASE (public has it by default; without it
+sys.databases lists only master, tempdb and the login's own databases, and the listing is marked
+incomplete so that no database is taken as dropped for being out of view). Table sizes
+(list_database_sizes(tables=True)) read each online
 database's sys.allocation_units / sys.partitions / sys.objects / sys.schemas with three-part
 names, one statement per database, so the login must also be able to enter each database (a
 user there, or CONNECT ANY DATABASE at the server) and see its tables' metadata (VIEW
@@ -76,8 +79,15 @@ FROM tempdb.sys.database_files AS f
 """
 
 # 5 = Azure SQL Database, 6 = Azure Synapse dedicated pool, 11 = Synapse serverless: no
-# sys.master_files. 8 (Managed Instance) has it.
-EDITION_SQL = "SELECT CAST(SERVERPROPERTY('EngineEdition') AS int) AS engine_edition"
+# sys.master_files. 8 (Managed Instance) has it. In the same round trip: whether the login holds
+# VIEW ANY DATABASE (granted to public by default, often revoked on hardened servers); without it
+# sys.databases lists only master, tempdb and the databases the login owns. NULL: not answered.
+EDITION_SQL = (
+    "SELECT CAST(SERVERPROPERTY('EngineEdition') AS int) AS engine_edition, "
+    "HAS_PERMS_BY_NAME(NULL, NULL, 'VIEW ANY DATABASE') AS view_any_database"
+)
+# The databases every login sees in sys.databases, with or without VIEW ANY DATABASE.
+ALWAYS_LISTED = ("master", "tempdb")
 AZURE_EDITIONS = {5: "Azure SQL Database", 6: "Azure Synapse Analytics", 11: "Azure Synapse serverless SQL pool"}
 
 # One database's tables (three-part names: {db} is the bracket-quoted database name), and one
@@ -309,16 +319,29 @@ class SQLServerEngine(BaseEngine):
         return lines[0].strip() if lines else ""
 
     def _list_database_sizes(self) -> CollectResult:
-        self._refuse_azure_sql_database()
+        sees_every_database = self._check_edition_and_listing()
         rows = self._query(SIZES_SQL)
         tempdb_files = self._tempdb_files()
         result = rows_to_result(rows, tempdb_files)
         self._rows_file_bytes = rows_file_bytes(rows, tempdb_files)
+        if sees_every_database == 0:
+            result.listing_complete = False
+            result.visible_patterns = [re.compile(re.escape(name), re.IGNORECASE) for name in ALWAYS_LISTED]
+            result.warnings.append(
+                _(
+                    "The login %(login)s lacks VIEW ANY DATABASE: it sees only master, tempdb and the databases it "
+                    "owns, so a database missing from its view is not taken as dropped; GRANT VIEW ANY DATABASE "
+                    "gives complete figures."
+                )
+                % {"login": self.params.username}
+            )
         return result
 
-    def _refuse_azure_sql_database(self) -> None:
+    def _check_edition_and_listing(self) -> int | None:
+        """Refuse the Azure products without sys.master_files; returns whether the login holds VIEW ANY
+        DATABASE (1, 0, or None when the server did not say)."""
         rows = self._query(EDITION_SQL)
-        edition = rows[0][0] if rows else None
+        edition, view_any_database = rows[0] if rows else (None, None)
         if edition in AZURE_EDITIONS:
             raise EngineError(
                 ErrorKind.UNSUPPORTED,
@@ -328,6 +351,7 @@ class SQLServerEngine(BaseEngine):
                 )
                 % {"product": AZURE_EDITIONS[edition]},
             )
+        return view_any_database
 
     def _list_table_sizes(self, result: CollectResult, deadline: float | None) -> None:
         names = [db.name for db in result.databases if db.name.lower() != "tempdb"]

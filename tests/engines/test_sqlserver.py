@@ -204,7 +204,7 @@ ENTERPRISE = 3
 
 def fake_connection(responses=None, **catalog_rows):
     return FakeConnection(
-        responses={sqlserver.VERSION_SQL: [VERSION_ROW], sqlserver.EDITION_SQL: [(ENTERPRISE,)], **(responses or {})},
+        responses={sqlserver.VERSION_SQL: [VERSION_ROW], sqlserver.EDITION_SQL: [(ENTERPRISE, 1)], **(responses or {})},
         catalog=catalog(**catalog_rows),
     )
 
@@ -403,7 +403,7 @@ def test_filestream_and_memory_optimized_containers_count_as_data():
 
 @pytest.mark.parametrize(("edition", "product"), [(5, "Azure SQL Database"), (6, "Azure Synapse Analytics")])
 def test_azure_sql_database_is_refused_up_front_as_unsupported(edition, product):
-    conn = fake_connection({sqlserver.EDITION_SQL: [(edition,)]})
+    conn = fake_connection({sqlserver.EDITION_SQL: [(edition, None)]})
     with pytest.raises(EngineError) as info:
         collect(conn)
     assert info.value.kind == "unsupported"
@@ -414,8 +414,25 @@ def test_azure_sql_database_is_refused_up_front_as_unsupported(edition, product)
 
 
 def test_azure_sql_managed_instance_is_collected():
-    result, _ = collect(fake_connection({sqlserver.EDITION_SQL: [(8,)]}))
+    result, _ = collect(fake_connection({sqlserver.EDITION_SQL: [(8, 1)]}))
     assert "Sales" in {db.name for db in result.databases}
+
+
+def test_a_login_without_view_any_database_has_an_incomplete_listing():
+    """sys.databases then shows master, tempdb and the databases the login owns: one missing from that
+    view may still exist, so it must not be taken as dropped."""
+    result, _ = collect(fake_connection({sqlserver.EDITION_SQL: [(ENTERPRISE, 0)]}))
+    assert result.listing_complete is False
+    assert result.would_list("master") and result.would_list("tempdb")
+    assert not result.would_list("Sales") and not result.would_list("SomethingElse")
+    assert any("VIEW ANY DATABASE" in w and "not taken as dropped" in w for w in result.warnings), result.warnings
+
+
+@pytest.mark.parametrize("allowed", [1, None])
+def test_a_login_with_view_any_database_or_an_unanswered_check_lists_everything(allowed):
+    result, _ = collect(fake_connection({sqlserver.EDITION_SQL: [(ENTERPRISE, allowed)]}))
+    assert result.listing_complete is True
+    assert not any("VIEW ANY DATABASE" in w for w in result.warnings)
 
 
 def test_a_permission_error_names_the_grant_the_queries_need():
