@@ -113,17 +113,32 @@ def with_database_growth(inventory: QuerySet, today: date, windows: Iterable[int
 
 
 def fastest_growing_databases(today: date, days: int, limit: int) -> dict[int, int]:
-    """{inventory pk: growth in bytes over `days`} of the `limit` live databases that grew most, largest first."""
-    live = DatabaseInventory.objects.filter(is_deleted=False).order_by()
-    rows = list(live.values_list("pk", "instance_id", "database_name", "last_size_bytes"))
-    sizes = database_sizes_on(today - timedelta(days=days), {instance_id for _pk, instance_id, _n, _s in rows})
-    grown = []
-    for pk, instance_id, name, size in rows:
-        before = sizes.get((instance_id, name))
-        if before is not None and size > before:
-            grown.append((-(size - before), name, pk))
-    grown.sort()
-    return {pk: -negative for negative, _name, pk in grown[:limit]}
+    """{inventory pk: growth in bytes over `days`} of the `limit` live databases that grew most, largest first.
+
+    The sizes `days` ago are the rows of each instance's collection day then (keyed reads, as in
+    database_sizes_on); the database joins them to the inventory and ranks, so only `limit` rows
+    come back whatever the number of databases.
+    """
+    condition = _by_day(collection_dates_on_or_before(today - timedelta(days=days)))
+    if condition is None:
+        return {}
+    then = DatabaseSizeStat.objects.filter(condition).order_by().values("instance_id", "database_name", "size_bytes")
+    then_sql, then_params = then.query.sql_with_params()
+    connection = connections[then.db]
+    quote = connection.ops.quote_name
+    inventory = quote(DatabaseInventory._meta.db_table)
+    sql = (
+        f"SELECT i.{quote('id')}, i.{quote('last_size_bytes')} - t.{quote('size_bytes')} AS growth"
+        f" FROM {inventory} i INNER JOIN ({then_sql}) t"
+        f" ON t.{quote('instance_id')} = i.{quote('instance_id')}"
+        f" AND t.{quote('database_name')} = i.{quote('database_name')}"
+        f" WHERE i.{quote('is_deleted')} = %s AND i.{quote('last_size_bytes')} > t.{quote('size_bytes')}"
+        f" ORDER BY growth DESC, i.{quote('database_name')}, i.{quote('id')}"
+        " LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*then_params, False, limit])
+        return {pk: growth for pk, growth in cursor.fetchall()}
 
 
 # --- latest row per database ----------------------------------------------------------------------
