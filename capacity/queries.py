@@ -96,14 +96,17 @@ def fleet_series(range_key: str, period: str) -> list[tuple[date, int]]:
     if start:
         queryset = queryset.filter(collected_date__gte=start - timedelta(days=FLEET_CARRY_DAYS))
     rows = queryset.order_by("collected_date").values_list("collected_date", "instance_id", "total_size_bytes")
+    # A bounded range is a few thousand rows: one fetch. The whole history streams.
+    rows = rows.iterator() if start is None else list(rows)
     latest: dict[int, tuple[date, int]] = {}
     points = []
-    for day, group in groupby(rows.iterator(), key=itemgetter(0)):
+    for day, group in groupby(rows, key=itemgetter(0)):
         for _day, instance_id, size in group:
             latest[instance_id] = (day, size)
         if start and day < start:
             continue
-        points.append((day, sum(size for seen, size in latest.values() if (day - seen).days <= FLEET_CARRY_DAYS)))
+        oldest = day - timedelta(days=FLEET_CARRY_DAYS)
+        points.append((day, sum(size for seen, size in latest.values() if seen >= oldest)))
     return average_by_period(points, period)
 
 
@@ -155,9 +158,13 @@ def last_session():
     return SyncSession.objects.select_related("created_by").order_by("-started_at", "-id").first()
 
 
-def fleet_summary() -> dict:
-    """The numbers on top of the admin index and the dashboard."""
-    instances = list(annotate_instance_capacity(Instance.objects.all()).order_by())
+def fleet_summary(instances: list[Instance] | None = None) -> dict:
+    """The numbers on top of the admin index and the dashboard.
+
+    `instances`: every instance already read with annotate_instance_capacity (the dashboard shares one read).
+    """
+    if instances is None:
+        instances = list(annotate_instance_capacity(Instance.objects.all()).order_by())
     session = last_session()
     failures = []
     if session is not None:
