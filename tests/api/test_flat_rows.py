@@ -1,0 +1,54 @@
+"""FlatRowsMixin answers exactly what DRF's own to_representation answers, row for row."""
+
+import json
+
+import pytest
+from rest_framework import serializers
+
+from capacity.api.serializers import DatabaseSizeStatSerializer
+from capacity.api.views import DatabaseSizeViewSet
+from capacity.models import DatabaseSizeStat
+from tests.ui.history import GIB, MIB, DatabasePlan, InstancePlan, write_history
+
+pytestmark = pytest.mark.django_db
+
+
+class PlainDRF(DatabaseSizeStatSerializer):
+    def to_representation(self, instance):
+        return serializers.ModelSerializer.to_representation(self, instance)
+
+
+def history():
+    return write_history(
+        InstancePlan(
+            name="orders",
+            db_type="mysql",
+            days=12,
+            databases=[
+                DatabasePlan("sales", 5 * GIB, 20 * MIB),
+                DatabasePlan("mysql", 10 * MIB, 0, is_system=True),
+                DatabasePlan("old", GIB, MIB, dropped_days_ago=3),
+            ],
+        )
+    )
+
+
+def as_json(data) -> str:
+    return json.dumps(data, sort_keys=False)
+
+
+def test_the_rows_of_the_api_serialize_as_drf_would(db):
+    history()
+    rows = list(DatabaseSizeViewSet.queryset.all())
+    assert any(r.is_deleted for r in rows) and any(r.is_system for r in rows)
+    assert as_json(DatabaseSizeStatSerializer(rows, many=True).data) == as_json(PlainDRF(rows, many=True).data)
+
+
+def test_a_row_without_the_annotation_or_with_deferred_fields_falls_back_to_drf(db):
+    history()
+    plain = list(DatabaseSizeStat.objects.order_by("pk"))  # no is_system annotation: its default, False
+    deferred = list(DatabaseSizeStat.objects.order_by("pk").defer("collected_at"))
+    for rows in (plain, deferred):
+        fast = DatabaseSizeStatSerializer(rows, many=True).data
+        assert as_json(fast) == as_json(PlainDRF(rows, many=True).data)
+    assert all(row["is_system"] is False for row in DatabaseSizeStatSerializer(plain, many=True).data)
