@@ -176,14 +176,21 @@ def latest_rows(queryset: QuerySet, inventory: QuerySet, *, hide_deleted: bool, 
     # No filter on `newest` in SQL: it would evaluate the probes a second time.
     keys = inventory.order_by().annotate(newest=newest).values_list("instance_id", "database_name", "newest")
     grouped: dict[tuple[date, int], list[str]] = defaultdict(list)
+    named: dict[int, int] = defaultdict(int)
     for instance_id, name, day in keys:
+        named[instance_id] += 1
         if day is not None:
             grouped[(day, instance_id)].append(name)
     if not grouped:
         return queryset.none()
     condition = Q()
     for (day, instance_id), names in sorted(grouped.items()):
-        condition |= Q(collected_date=day, instance_id=instance_id, database_name__in=sorted(names))
+        term = Q(collected_date=day, instance_id=instance_id)
+        # When every database the inventory names for the instance is newest on that day (the usual
+        # case), the instance's rows of that day are the answer: the list of names adds nothing.
+        if len(names) < named[instance_id]:
+            term &= Q(database_name__in=sorted(names))
+        condition |= term
     queryset = queryset.filter(condition)
     return queryset.filter(is_deleted=False) if hide_deleted else queryset
 

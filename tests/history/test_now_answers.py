@@ -135,6 +135,25 @@ def test_latest_only_within_a_range_is_the_newest_row_in_the_range(admin_client)
     assert api_rows(admin_client, path) == as_answer(newest)
 
 
+def test_latest_only_when_every_database_is_newest_on_the_same_day(admin_client):
+    # No database vanished: every one is newest on the last collection day, read without naming them.
+    inst = write_history(
+        InstancePlan(
+            name="steady",
+            db_type="mysql",
+            days=40,
+            databases=[DatabasePlan("sales", 5 * GIB, 20 * MIB), DatabasePlan("logs", GIB, 2 * MIB)],
+        )
+    )
+    other = write_history(plan("orders", 40))  # same day, other instance: none of its rows may show
+    base = f"/api/instances/{inst.pk}/database-sizes/?latest_only=true"
+    assert api_rows(admin_client, base) == as_answer(newest_rows(inst))
+    assert api_rows(admin_client, base + "&include_deleted=true") == as_answer(newest_rows(inst))
+    assert api_rows(admin_client, base + "&search=sal") == as_answer({"sales": newest_rows(inst)["sales"]})
+    body = admin_client.get(base).json()
+    assert body["count"] == 2 and {r["instance"] for r in body["results"]} == {inst.pk} != {other.pk}
+
+
 def test_databases_are_the_rows_of_the_newest_collection(admin_client):
     inst = write_history(plan("orders", 60))
     newest_day = InstanceSizeStat.objects.filter(instance=inst).latest("collected_date").collected_date
