@@ -217,16 +217,50 @@ def _planner_estimate(queryset: QuerySet) -> int | None:
     return None
 
 
+def _is_whole_table(queryset: QuerySet) -> bool:
+    query = queryset.query
+    return not (
+        query.where or query.distinct or query.annotations or query.combinator or query.low_mark or query.high_mark
+    )
+
+
+def _whole_table_count_postgresql(queryset: QuerySet) -> tuple[int, int]:
+    """(rows counted up to EXACT_COUNT_LIMIT + 1, the catalog's estimate of the whole table): one statement.
+
+    The estimate is the planner's own for a whole table (each partition's rows per page at its last
+    ANALYZE times its pages now), read from the catalog rather than by planning a scan of every
+    partition. Only when it is far past the limit (ten times) is the capped count skipped (-1): the
+    table is then large by any measure, and the count would read EXACT_COUNT_LIMIT rows for nothing.
+    """
+    connection = connections[queryset.db]
+    table = connection.ops.quote_name(queryset.model._meta.db_table)
+    sql = (
+        "SELECT CASE WHEN estimate.n > %s THEN -1"
+        f" ELSE (SELECT COUNT(*) FROM (SELECT 1 FROM {table} LIMIT %s) capped) END, estimate.n"
+        " FROM (SELECT COALESCE(SUM(CASE WHEN c.relpages > 0 AND c.reltuples > 0"
+        " THEN c.reltuples / c.relpages * (pg_relation_size(c.oid) / current_setting('block_size')::int)"
+        " ELSE 0 END), 0)::bigint AS n"
+        " FROM pg_partition_tree(%s::regclass) tree JOIN pg_class c ON c.oid = tree.relid WHERE tree.isleaf) estimate"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [10 * EXACT_COUNT_LIMIT, EXACT_COUNT_LIMIT + 1, table])
+        capped, estimate = cursor.fetchone()
+    return int(capped), int(estimate)
+
+
 def estimated_count(queryset: QuerySet) -> tuple[int, bool]:
     """(rows, exact): exact up to EXACT_COUNT_LIMIT, the planner's estimate beyond.
 
     The exact part reads at most EXACT_COUNT_LIMIT + 1 rows. On SQLite, which has no estimate, a
     count of the whole table is the id range (the table is append-mostly) and a filtered count is exact.
     """
+    connection = connections[queryset.db]
+    if connection.vendor == "postgresql" and _is_whole_table(queryset):
+        capped, estimate = _whole_table_count_postgresql(queryset)
+        return (capped, True) if 0 <= capped <= EXACT_COUNT_LIMIT else (max(capped, estimate), False)
     capped = queryset.order_by()[: EXACT_COUNT_LIMIT + 1].count()
     if capped <= EXACT_COUNT_LIMIT:
         return capped, True
-    connection = connections[queryset.db]
     if connection.vendor == "sqlite":
         if not queryset.query.where:
             bounds = queryset.model._base_manager.using(queryset.db).aggregate(low=Min("pk"), high=Max("pk"))

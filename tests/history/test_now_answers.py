@@ -215,6 +215,22 @@ def test_stats_count_exactly_while_small_and_estimate_beyond(admin_client, monke
     assert body["total_records"] >= 51
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the catalog's estimate is PostgreSQL's")
+def test_whole_table_count_past_the_limit_is_the_catalogs_estimate(db, monkeypatch):
+    write_history(plan("orders", 60))
+    rows = DatabaseSizeStat.objects.count()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE capacity_databasesizestat")
+    monkeypatch.setattr(readmodels, "EXACT_COUNT_LIMIT", rows - 1)  # counted up to the limit, then estimated
+    count, exact = readmodels.estimated_count(DatabaseSizeStat.objects.all())
+    assert (count, exact) == (rows, False)
+    monkeypatch.setattr(readmodels, "EXACT_COUNT_LIMIT", 5)  # far past it: the estimate alone, no count
+    count, exact = readmodels.estimated_count(DatabaseSizeStat.objects.all())
+    assert not exact and abs(count - rows) <= rows // 10
+    monkeypatch.setattr(readmodels, "EXACT_COUNT_LIMIT", rows)
+    assert readmodels.estimated_count(DatabaseSizeStat.objects.all()) == (rows, True)
+
+
 def test_estimated_count_of_a_filtered_list_past_the_limit(db, monkeypatch):
     inst = write_history(plan("orders", 60))
     monkeypatch.setattr(readmodels, "EXACT_COUNT_LIMIT", 20)
