@@ -17,7 +17,6 @@ from datetime import date, timedelta
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import Max, Min, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
 from django.utils.functional import cached_property
 
 from instances.models import Instance
@@ -152,6 +151,9 @@ def latest_rows(queryset: QuerySet, inventory: QuerySet, *, hide_deleted: bool, 
     answer is then `queryset` narrowed to those (instance, day, databases) keys, so it stays a
     queryset the API can count and page. A database whose newest row is deleted is dropped when
     `hide_deleted`, rather than answered with an older row from before it vanished.
+
+    Queries: the newest collection day, the probes, the rows; plus one when some database has no row
+    in the month before that day (its probe then searches the whole range), whatever the history's length.
     """
     # The newest collection on or before `until` (the range's end) bounds every database's newest day. A probe within
     # the month before it prunes all but a couple of monthly partitions (and the DEFAULT one, which
@@ -169,15 +171,24 @@ def latest_rows(queryset: QuerySet, inventory: QuerySet, *, hide_deleted: bool, 
     recent = per_database.filter(
         collected_date__gte=last_day - timedelta(days=RECENT_DAYS), collected_date__lte=last_day
     )
-    newest = Coalesce(
-        Subquery(recent.order_by("-collected_date").values("collected_date")[:1]),
-        Subquery(per_database.order_by("-collected_date").values("collected_date")[:1]),
-    )
-    # No filter on `newest` in SQL: it would evaluate the probes a second time.
-    keys = inventory.order_by().annotate(newest=newest).values_list("instance_id", "database_name", "newest")
+
+    def newest_days(databases: QuerySet, rows: QuerySet) -> list[tuple[int, int, str, date | None]]:
+        newest = Subquery(rows.order_by("-collected_date").values("collected_date")[:1])
+        # No filter on `newest` in SQL: it would evaluate the probes a second time.
+        return list(
+            databases.order_by().annotate(newest=newest).values_list("pk", "instance_id", "database_name", "newest")
+        )
+
+    keys = newest_days(inventory, recent)
+    # A database without a row in that month (one that vanished long ago) is probed over the whole range,
+    # in a second query only then: planning a probe of every monthly partition costs more than the probes.
+    missing = [pk for pk, _instance_id, _name, day in keys if day is None]
+    if missing:
+        older = {pk: day for pk, _i, _n, day in newest_days(inventory.filter(pk__in=missing), per_database)}
+        keys = [(pk, instance_id, name, day or older.get(pk)) for pk, instance_id, name, day in keys]
     grouped: dict[tuple[date, int], list[str]] = defaultdict(list)
     named: dict[int, int] = defaultdict(int)
-    for instance_id, name, day in keys:
+    for _pk, instance_id, name, day in keys:
         named[instance_id] += 1
         if day is not None:
             grouped[(day, instance_id)].append(name)

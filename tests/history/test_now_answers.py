@@ -154,6 +154,28 @@ def test_latest_only_when_every_database_is_newest_on_the_same_day(admin_client)
     assert body["count"] == 2 and {r["instance"] for r in body["results"]} == {inst.pk} != {other.pk}
 
 
+def test_latest_only_finds_a_database_that_vanished_long_ago(admin_client):
+    inst = write_history(
+        InstancePlan(
+            name="archive",
+            db_type="mysql",
+            days=120,
+            databases=[DatabasePlan("sales", 5 * GIB, 20 * MIB), DatabasePlan("gone", GIB, MIB, dropped_days_ago=60)],
+        )
+    )
+    newest = newest_rows(inst)
+    assert newest["gone"].is_deleted and newest["gone"].collected_date < timezone.localdate() - timedelta(days=31)
+    base = f"/api/instances/{inst.pk}/database-sizes/?latest_only=true"
+    assert api_rows(admin_client, base) == as_answer({"sales": newest["sales"]})
+    assert api_rows(admin_client, base + "&include_deleted=true") == as_answer(newest)
+    until = timezone.localdate() - timedelta(days=50)
+    assert api_rows(admin_client, f"{base}&include_deleted=true&end_date={until}") == as_answer(
+        newest_rows(inst, until=until)
+    )
+    # One more query than when every database has a recent row (the probe over the whole range), no more.
+    assert queries_of(admin_client, base + "&include_deleted=true") == PINNED["latest_only"][1] + 1
+
+
 def test_databases_are_the_rows_of_the_newest_collection(admin_client):
     inst = write_history(plan("orders", 60))
     newest_day = InstanceSizeStat.objects.filter(instance=inst).latest("collected_date").collected_date
