@@ -129,17 +129,22 @@ def _instance_total_on(day: date):
     )
 
 
-def annotate_instance_capacity(queryset, today: date | None = None):
-    """Latest total, database count and 7/30-day growth per instance, in the same single query."""
-    today = today or timezone.localdate()
+def _capacity_annotations(today: date, windows) -> dict:
     annotations = {
         "latest_total_bytes": _latest_instance_stat("total_size_bytes"),
         "latest_db_count": _latest_instance_stat("database_count"),
         "latest_user_total_bytes": _latest_instance_stat("user_total_size_bytes"),
-        "latest_collected_date": _latest_instance_stat("collected_date"),
     }
-    for days in GROWTH_WINDOWS:
+    for days in windows:
         annotations[f"total_{days}d_ago"] = _instance_total_on(today - timedelta(days=days))
+    return annotations
+
+
+def annotate_instance_capacity(queryset, today: date | None = None):
+    """Latest total, database count and 7/30-day growth per instance, in the same single query."""
+    today = today or timezone.localdate()
+    annotations = _capacity_annotations(today, GROWTH_WINDOWS)
+    annotations["latest_collected_date"] = _latest_instance_stat("collected_date")
     queryset = queryset.annotate(**annotations)
     return queryset.annotate(
         **{
@@ -149,6 +154,22 @@ def annotate_instance_capacity(queryset, today: date | None = None):
             for days in GROWTH_WINDOWS
         }
     )
+
+
+def instances_with_capacity(queryset, today: date | None = None, windows=(30,)) -> list[Instance]:
+    """The instances with annotate_instance_capacity's latest figures and the growth over `windows`, as a list.
+
+    For pages that rank and sum in Python: the growth is subtracted here, so each subquery runs once per
+    instance (in SQL the growth columns repeat the subqueries they subtract). No latest_collected_date.
+    """
+    today = today or timezone.localdate()
+    instances = list(queryset.annotate(**_capacity_annotations(today, windows)))
+    for instance in instances:
+        for days in windows:
+            before = getattr(instance, f"total_{days}d_ago")
+            latest = instance.latest_total_bytes
+            setattr(instance, f"growth_{days}d_bytes", None if latest is None or before is None else latest - before)
+    return instances
 
 
 # --- summaries ---------------------------------------------------------------------------------
@@ -161,10 +182,10 @@ def last_session():
 def fleet_summary(instances: list[Instance] | None = None) -> dict:
     """The numbers on top of the admin index and the dashboard.
 
-    `instances`: every instance already read with annotate_instance_capacity (the dashboard shares one read).
+    `instances`: every instance already read with instances_with_capacity (the dashboard shares one read).
     """
     if instances is None:
-        instances = list(annotate_instance_capacity(Instance.objects.all()).order_by())
+        instances = instances_with_capacity(Instance.objects.order_by())
     session = last_session()
     failures = []
     if session is not None:

@@ -33,7 +33,7 @@ from ..charts import (
 from ..models import (
     DatabaseInventory,
 )
-from ..queries import annotate_instance_capacity, fastest_growing_tables, fleet_summary
+from ..queries import fastest_growing_tables, fleet_summary, instances_with_capacity
 from ..services import readmodels
 from .actions import action_strings, json_error
 
@@ -183,7 +183,7 @@ def dashboard(model_admin, request):
         raise PermissionDenied
     today = timezone.localdate()
     # Every instance with its latest total and growth, read once and shared by the sections below.
-    instances = list(annotate_instance_capacity(Instance.objects.all(), today).order_by())
+    instances = instances_with_capacity(Instance.objects.order_by(), today)
     top_instances_size, top_instances_growth = _top_instances(instances)
     top_databases_size, top_databases_growth = _top_databases(today, instances)
     top_tables_growth = _top_tables(today)
