@@ -1,69 +1,71 @@
-"""A cheaper to_representation for list endpoints that answer many flat, read-only rows."""
+"""A cheaper to_representation for list endpoints that answer many rows."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
 from rest_framework import serializers
-from rest_framework.relations import PrimaryKeyRelatedField
+from rest_framework.fields import SkipField
+from rest_framework.relations import PKOnlyObject, PrimaryKeyRelatedField
+
+_MISSING = object()
 
 
 class FlatRowsMixin:
-    """Serializes a row the way DRF would, without DRF's generic per-field walk.
+    """Serializes a row as DRF would, reading plain attributes without DRF's generic per-field walk.
 
     DRF resolves every field of every row through `get_attribute` (a dotted-path walk with its
     fallbacks) before calling the field's `to_representation`; on a page of rows that walk costs
-    more than the values. Here each field is resolved once per serializer to (key, attribute,
-    converter), the converter being the field's own `to_representation`, so the JSON is the same.
-    A foreign key to its id reads the `<name>_id` attribute, as DRF's primary-key optimisation does.
-
-    Only plain fields qualify: one attribute each, no method fields, no nested or hyperlinked
-    fields, no pk_field. A serializer with any other field, a row that is a mapping, or an attribute
-    the row lacks (a field's default applies then) goes through DRF's own code.
+    more than the values. Here each field is sorted once per serializer: a plain one (one attribute,
+    not a method, nested or hyperlinked field) is read straight from the row's attributes and given to
+    the field's own `to_representation`, so the JSON is the same; a foreign key answered as its id
+    reads the `<name>_id` attribute, as DRF's primary-key optimisation does. Every other field, and a
+    plain one whose attribute the row lacks (deferred, a property, an annotation not made), goes
+    through DRF's own steps.
     """
 
-    _flat_plan: list[tuple[str, str, object]] | None
+    _flat_plan: list[tuple[str, str | None, object, serializers.Field]]
 
     def _flat_fields(self):
         try:
             return self._flat_plan
         except AttributeError:
             pass
-        plan = []
         model = getattr(getattr(self, "Meta", None), "model", None)
+        plan = []
         for field in self._readable_fields:
             attrs = field.source_attrs
+            attr, convert = None, field.to_representation
             if len(attrs) != 1 or isinstance(field, serializers.SerializerMethodField | serializers.BaseSerializer):
-                plan = None
-                break
-            if isinstance(field, PrimaryKeyRelatedField):
-                if field.pk_field is not None or model is None:
-                    plan = None
-                    break
-                plan.append((field.field_name, model._meta.get_field(attrs[0]).attname, None))
-            elif isinstance(field, serializers.RelatedField | serializers.ManyRelatedField):
-                plan = None
-                break
-            else:
-                plan.append((field.field_name, attrs[0], field.to_representation))
+                pass
+            elif isinstance(field, PrimaryKeyRelatedField):
+                if field.pk_field is None and model is not None:
+                    try:
+                        attr, convert = model._meta.get_field(attrs[0]).attname, None
+                    except Exception:  # not a model field: DRF's way
+                        attr = None
+            elif not isinstance(field, serializers.RelatedField | serializers.ManyRelatedField):
+                attr = attrs[0]
+            plan.append((field.field_name, attr, convert, field))
         self._flat_plan = plan
         return plan
 
     def to_representation(self, instance):
-        plan = self._flat_fields()
-        if plan is None or isinstance(instance, Mapping):
+        if isinstance(instance, Mapping):
             return super().to_representation(instance)
         row = instance.__dict__
         ret = {}
-        for name, attr, convert in plan:
-            try:
-                value = row[attr]
-            except KeyError:
-                return super().to_representation(instance)
-            if value is None:
+        for name, attr, convert, field in self._flat_fields():
+            value = _MISSING if attr is None else row.get(attr, _MISSING)
+            if value is _MISSING:  # DRF's steps for this field
+                try:
+                    value = field.get_attribute(instance)
+                except SkipField:
+                    continue
+                check = value.pk if isinstance(value, PKOnlyObject) else value
+                ret[name] = None if check is None else field.to_representation(value)
+            elif value is None:
                 ret[name] = None
-            elif convert is None:
-                ret[name] = value
             else:
-                ret[name] = convert(value)
+                ret[name] = value if convert is None else convert(value)
         return ret

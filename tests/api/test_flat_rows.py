@@ -52,3 +52,22 @@ def test_a_row_without_the_annotation_or_with_deferred_fields_falls_back_to_drf(
         fast = DatabaseSizeStatSerializer(rows, many=True).data
         assert as_json(fast) == as_json(PlainDRF(rows, many=True).data)
     assert all(row["is_system"] is False for row in DatabaseSizeStatSerializer(plain, many=True).data)
+
+
+def test_instances_with_and_without_a_credential_serialize_as_drf_would(db):
+    from capacity.api.instance_views import InstanceCapacityViewSet
+    from capacity.api.serializers import InstanceSerializer
+    from instances.models import Credential, Instance
+
+    history()
+    credential = Credential.objects.create(name="reader", username="reader")
+    Instance.objects.create(name="bare", db_type="postgresql", host="db2.example.com", port=5432)
+    Instance.objects.filter(name="orders").update(credential=credential, capacity_limit_bytes=100 * GIB)
+
+    class PlainInstances(InstanceSerializer):
+        def to_representation(self, instance):
+            return serializers.ModelSerializer.to_representation(self, instance)
+
+    rows = list(InstanceCapacityViewSet.queryset.all())
+    assert len(rows) == 2
+    assert as_json(InstanceSerializer(rows, many=True).data) == as_json(PlainInstances(rows, many=True).data)
