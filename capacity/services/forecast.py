@@ -16,7 +16,7 @@ window, folded into running sums as it is read (memory grows with the databases,
 """
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from fractions import Fraction
 
@@ -77,8 +77,9 @@ class Trend:
     window_end: date | None  # last sample used
 
     @classmethod
-    def from_fit(cls, fit: LineFit) -> "Trend":
-        slope = fit.slope()
+    def from_fit(cls, fit: LineFit, slope: Fraction | None = None, **extra) -> "Trend":
+        """The trend of `fit` (its slope, when already worked out); `extra`: the subclass's own fields."""
+        slope = fit.slope() if slope is None else slope
         predicted = {horizon: _predict(fit.current, slope, horizon) for horizon in HORIZONS}
         return cls(
             current_size_bytes=fit.current,
@@ -88,6 +89,7 @@ class Trend:
             sample_count=fit.n,
             window_start=fit.first,
             window_end=fit.last,
+            **extra,
         )
 
 
@@ -157,7 +159,6 @@ def forecast_instance(instance: Instance, days: int = DEFAULT_DAYS) -> InstanceF
     for day, size in totals:
         if day >= window_start:
             total_fit.add(day, size, window_end)
-    total = Trend.from_fit(total_fit)
 
     fits: dict[str, LineFit] = {}
     footprint = 0
@@ -174,15 +175,17 @@ def forecast_instance(instance: Instance, days: int = DEFAULT_DAYS) -> InstanceF
             footprint += size if allocated is None else allocated
             allocated_known = allocated_known or allocated is not None
     start = footprint if allocated_known else total_fit.current
-    instance_trend = InstanceTrend(
-        **asdict(total),
+    slope = total_fit.slope()
+    instance_trend = InstanceTrend.from_fit(
+        total_fit,
+        slope,
         capacity_limit_bytes=limit,
-        days_until_full=days_until_full(start, total_fit.slope(), limit),
+        days_until_full=days_until_full(start, slope, limit),
         footprint_bytes=footprint if allocated_known else None,
     )
     # Live databases are those of the latest collection that are not marked deleted there.
     databases = [
-        DatabaseForecast(**asdict(Trend.from_fit(fit)), database_name=name)
+        DatabaseForecast.from_fit(fit, database_name=name)
         for name, fit in sorted(fits.items())
         if fit.current is not None
     ]
