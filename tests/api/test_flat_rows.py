@@ -71,3 +71,18 @@ def test_instances_with_and_without_a_credential_serialize_as_drf_would(db):
     rows = list(InstanceCapacityViewSet.queryset.all())
     assert len(rows) == 2
     assert as_json(InstanceSerializer(rows, many=True).data) == as_json(PlainInstances(rows, many=True).data)
+
+
+def test_database_forecasts_serialize_as_drf_would(db):
+    from capacity.api.forecast_serializers import DatabaseForecastSerializer
+    from capacity.services.forecast import forecast_instance
+
+    forecast = forecast_instance(history(), days=7)
+    assert len(forecast.databases) == 2  # the dropped one is left out
+
+    class PlainForecasts(DatabaseForecastSerializer):
+        def to_representation(self, instance):
+            return serializers.Serializer.to_representation(self, instance)
+
+    rows = forecast.databases
+    assert as_json(DatabaseForecastSerializer(rows, many=True).data) == as_json(PlainForecasts(rows, many=True).data)
