@@ -4,11 +4,37 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from rest_framework import serializers
+from rest_framework import ISO_8601, serializers
 from rest_framework.fields import SkipField
 from rest_framework.relations import PKOnlyObject, PrimaryKeyRelatedField
+from rest_framework.settings import api_settings
 
 _MISSING = object()
+
+
+def _datetime_converter(field: serializers.DateTimeField):
+    """DateTimeField.to_representation for aware datetimes in ISO 8601, with the zone looked up once.
+
+    DRF looks up the current time zone for every value; within one serialization it does not change.
+    Anything else (another format, naive values, strings) goes to the field itself.
+    """
+    output_format = getattr(field, "format", api_settings.DATETIME_FORMAT)
+    zone = field.timezone if hasattr(field, "timezone") else field.default_timezone()
+    if type(field).to_representation is not serializers.DateTimeField.to_representation:
+        return field.to_representation
+    if output_format is None or output_format.lower() != ISO_8601 or zone is None:
+        return field.to_representation
+
+    def convert(value):
+        if getattr(value, "tzinfo", None) is None or value.utcoffset() is None:
+            return field.to_representation(value)
+        try:
+            text = value.astimezone(zone).isoformat()
+        except OverflowError:
+            return field.to_representation(value)
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+    return convert
 
 
 class FlatRowsMixin:
@@ -46,6 +72,8 @@ class FlatRowsMixin:
                         attr = None
             elif not isinstance(field, serializers.RelatedField | serializers.ManyRelatedField):
                 attr = attrs[0]
+                if isinstance(field, serializers.DateTimeField):
+                    convert = _datetime_converter(field)
             plan.append((field.field_name, attr, convert, field))
         self._flat_plan = plan
         return plan

@@ -86,3 +86,15 @@ def test_database_forecasts_serialize_as_drf_would(db):
 
     rows = forecast.databases
     assert as_json(DatabaseForecastSerializer(rows, many=True).data) == as_json(PlainForecasts(rows, many=True).data)
+
+
+def test_times_in_another_current_zone_serialize_as_drf_would(db):
+    from django.utils import timezone
+
+    history()
+    rows = list(DatabaseSizeViewSet.queryset.filter(is_deleted=True)) + list(DatabaseSizeViewSet.queryset[:3])
+    assert any(r.deleted_at for r in rows)
+    with timezone.override("Asia/Shanghai"):
+        fast = as_json(DatabaseSizeStatSerializer(rows, many=True).data)
+        assert fast == as_json(PlainDRF(rows, many=True).data)
+        assert "+08:00" in fast
