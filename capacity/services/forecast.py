@@ -12,7 +12,8 @@ per day is still the slope of the logical total (allocation grows in steps, the 
 any allocated figure the latest logical total is used, as before.
 
 Two queries whatever the database count: the instance's daily totals, then every database row of the
-window, folded into running sums as it is read (memory grows with the databases, not the rows).
+window, folded into running sums as it is read (past a quarter's window it streams, so memory grows
+with the databases, not the rows).
 """
 
 import math
@@ -29,6 +30,8 @@ MIN_DAYS = 7
 MAX_DAYS = 730
 MIN_SAMPLES = 2
 HORIZONS = (30, 90)
+# Windows longer than this stream their daily rows (see forecast_instance).
+STREAM_AFTER_DAYS = 92
 
 
 class LineFit:
@@ -166,7 +169,9 @@ def forecast_instance(instance: Instance, days: int = DEFAULT_DAYS) -> InstanceF
     rows = DatabaseSizeStat.objects.filter(
         instance=instance, is_deleted=False, collected_date__gte=window_start, collected_date__lte=window_end
     ).values_list("database_name", "collected_date", "size_bytes", "allocated_size_bytes")
-    for name, day, size, allocated in rows.iterator(chunk_size=5000):
+    # A short window (the default month) is read in one round trip; a long one streams through a
+    # server-side cursor, so its rows are never all held at once.
+    for name, day, size, allocated in rows if days <= STREAM_AFTER_DAYS else rows.iterator(chunk_size=5000):
         fit = fits.get(name)
         if fit is None:
             fit = fits[name] = LineFit()
