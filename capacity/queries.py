@@ -96,14 +96,17 @@ def fleet_series(range_key: str, period: str) -> list[tuple[date, int]]:
     if start:
         queryset = queryset.filter(collected_date__gte=start - timedelta(days=FLEET_CARRY_DAYS))
     rows = queryset.order_by("collected_date").values_list("collected_date", "instance_id", "total_size_bytes")
+    # A bounded range is a few thousand rows: one fetch. The whole history streams.
+    rows = rows.iterator() if start is None else list(rows)
     latest: dict[int, tuple[date, int]] = {}
     points = []
-    for day, group in groupby(rows.iterator(), key=itemgetter(0)):
+    for day, group in groupby(rows, key=itemgetter(0)):
         for _day, instance_id, size in group:
             latest[instance_id] = (day, size)
         if start and day < start:
             continue
-        points.append((day, sum(size for seen, size in latest.values() if (day - seen).days <= FLEET_CARRY_DAYS)))
+        oldest = day - timedelta(days=FLEET_CARRY_DAYS)
+        points.append((day, sum(size for seen, size in latest.values() if seen >= oldest)))
     return average_by_period(points, period)
 
 
@@ -126,17 +129,22 @@ def _instance_total_on(day: date):
     )
 
 
-def annotate_instance_capacity(queryset, today: date | None = None):
-    """Latest total, database count and 7/30-day growth per instance, in the same single query."""
-    today = today or timezone.localdate()
+def _capacity_annotations(today: date, windows) -> dict:
     annotations = {
         "latest_total_bytes": _latest_instance_stat("total_size_bytes"),
         "latest_db_count": _latest_instance_stat("database_count"),
         "latest_user_total_bytes": _latest_instance_stat("user_total_size_bytes"),
-        "latest_collected_date": _latest_instance_stat("collected_date"),
     }
-    for days in GROWTH_WINDOWS:
+    for days in windows:
         annotations[f"total_{days}d_ago"] = _instance_total_on(today - timedelta(days=days))
+    return annotations
+
+
+def annotate_instance_capacity(queryset, today: date | None = None):
+    """Latest total, database count and 7/30-day growth per instance, in the same single query."""
+    today = today or timezone.localdate()
+    annotations = _capacity_annotations(today, GROWTH_WINDOWS)
+    annotations["latest_collected_date"] = _latest_instance_stat("collected_date")
     queryset = queryset.annotate(**annotations)
     return queryset.annotate(
         **{
@@ -148,6 +156,22 @@ def annotate_instance_capacity(queryset, today: date | None = None):
     )
 
 
+def instances_with_capacity(queryset, today: date | None = None, windows=(30,)) -> list[Instance]:
+    """The instances with annotate_instance_capacity's latest figures and the growth over `windows`, as a list.
+
+    For pages that rank and sum in Python: the growth is subtracted here, so each subquery runs once per
+    instance (in SQL the growth columns repeat the subqueries they subtract). No latest_collected_date.
+    """
+    today = today or timezone.localdate()
+    instances = list(queryset.annotate(**_capacity_annotations(today, windows)))
+    for instance in instances:
+        for days in windows:
+            before = getattr(instance, f"total_{days}d_ago")
+            latest = instance.latest_total_bytes
+            setattr(instance, f"growth_{days}d_bytes", None if latest is None or before is None else latest - before)
+    return instances
+
+
 # --- summaries ---------------------------------------------------------------------------------
 
 
@@ -155,9 +179,13 @@ def last_session():
     return SyncSession.objects.select_related("created_by").order_by("-started_at", "-id").first()
 
 
-def fleet_summary() -> dict:
-    """The numbers on top of the admin index and the dashboard."""
-    instances = list(annotate_instance_capacity(Instance.objects.all()).order_by())
+def fleet_summary(instances: list[Instance] | None = None) -> dict:
+    """The numbers on top of the admin index and the dashboard.
+
+    `instances`: every instance already read with instances_with_capacity (the dashboard shares one read).
+    """
+    if instances is None:
+        instances = instances_with_capacity(Instance.objects.order_by())
     session = last_session()
     failures = []
     if session is not None:

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from common.api.fields import MebibytesField
+from common.api.rows import FlatRowsMixin
 
 from ..services.forecast import DEFAULT_DAYS, MAX_DAYS, MIN_DAYS
 
@@ -43,7 +44,7 @@ class TrendSerializer(serializers.Serializer):
     window_end = serializers.DateField(allow_null=True, help_text=_("Last daily row used."))
 
 
-class DatabaseForecastSerializer(TrendSerializer):
+class DatabaseForecastSerializer(FlatRowsMixin, TrendSerializer):
     database_name = serializers.CharField()
 
 

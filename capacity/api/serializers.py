@@ -2,13 +2,14 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from common.api.fields import MebibytesField
+from common.api.rows import FlatRowsMixin
 from instances.api.serializers import InstanceSerializer as BaseInstanceSerializer
 from instances.choices import DbType
 
 from ..models import DatabaseSizeStat, InstanceSizeStat, TableSizeStat
 
 
-class DatabaseSizeStatSerializer(serializers.ModelSerializer):
+class DatabaseSizeStatSerializer(FlatRowsMixin, serializers.ModelSerializer):
     """One database's size on one day, in bytes with MiB twins."""
 
     size_mb = MebibytesField(source="size_bytes")

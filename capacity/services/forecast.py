@@ -12,12 +12,13 @@ per day is still the slope of the logical total (allocation grows in steps, the 
 any allocated figure the latest logical total is used, as before.
 
 Two queries whatever the database count: the instance's daily totals, then every database row of the
-window, folded into running sums as it is read (memory grows with the databases, not the rows).
+window, folded into running sums as it is read (past a quarter's window it streams, so memory grows
+with the databases, not the rows).
 """
 
 import math
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from fractions import Fraction
 from functools import reduce
@@ -35,6 +36,8 @@ MIN_DAYS = 7
 MAX_DAYS = 730
 MIN_SAMPLES = 2
 HORIZONS = (30, 90)
+# Windows longer than this stream their daily rows (see forecast_instance).
+STREAM_AFTER_DAYS = 92
 
 
 class LineFit:
@@ -83,8 +86,9 @@ class Trend:
     window_end: date | None  # last sample used
 
     @classmethod
-    def from_fit(cls, fit: LineFit) -> "Trend":
-        slope = fit.slope()
+    def from_fit(cls, fit: LineFit, slope: Fraction | None = None, **extra) -> "Trend":
+        """The trend of `fit` (its slope, when already worked out); `extra`: the subclass's own fields."""
+        slope = fit.slope() if slope is None else slope
         predicted = {horizon: _predict(fit.current, slope, horizon) for horizon in HORIZONS}
         return cls(
             current_size_bytes=fit.current,
@@ -94,6 +98,7 @@ class Trend:
             sample_count=fit.n,
             window_start=fit.first,
             window_end=fit.last,
+            **extra,
         )
 
 
@@ -184,7 +189,6 @@ def forecast_instance(instance: Instance, days: int = DEFAULT_DAYS) -> InstanceF
     for day, size in totals:
         if day >= window_start:
             total_fit.add(day, size, window_end)
-    total = Trend.from_fit(total_fit)
 
     fits: dict[str, LineFit] = {}
     footprint = 0
@@ -192,7 +196,9 @@ def forecast_instance(instance: Instance, days: int = DEFAULT_DAYS) -> InstanceF
     rows = DatabaseSizeStat.objects.filter(
         instance=instance, is_deleted=False, collected_date__gte=window_start, collected_date__lte=window_end
     ).values_list("database_name", "collected_date", "size_bytes", "allocated_size_bytes")
-    for name, day, size, allocated in rows.iterator(chunk_size=5000):
+    # A short window (the default month) is read in one round trip; a long one streams through a
+    # server-side cursor, so its rows are never all held at once.
+    for name, day, size, allocated in rows if days <= STREAM_AFTER_DAYS else rows.iterator(chunk_size=5000):
         fit = fits.get(name)
         if fit is None:
             fit = fits[name] = LineFit()
@@ -201,15 +207,17 @@ def forecast_instance(instance: Instance, days: int = DEFAULT_DAYS) -> InstanceF
             footprint += size if allocated is None else allocated
             allocated_known = allocated_known or allocated is not None
     start = footprint if allocated_known else total_fit.current
-    instance_trend = InstanceTrend(
-        **asdict(total),
+    slope = total_fit.slope()
+    instance_trend = InstanceTrend.from_fit(
+        total_fit,
+        slope,
         capacity_limit_bytes=limit,
-        days_until_full=days_until_full(start, total_fit.slope(), limit),
+        days_until_full=days_until_full(start, slope, limit),
         footprint_bytes=footprint if allocated_known else None,
     )
     # Live databases are those of the latest collection that are not marked deleted there.
     databases = [
-        DatabaseForecast(**asdict(Trend.from_fit(fit)), database_name=name)
+        DatabaseForecast.from_fit(fit, database_name=name)
         for name, fit in sorted(fits.items())
         if fit.current is not None
     ]

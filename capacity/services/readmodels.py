@@ -17,7 +17,6 @@ from datetime import date, timedelta
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import Max, Min, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
 from django.utils.functional import cached_property
 
 from instances.models import Instance
@@ -113,17 +112,32 @@ def with_database_growth(inventory: QuerySet, today: date, windows: Iterable[int
 
 
 def fastest_growing_databases(today: date, days: int, limit: int) -> dict[int, int]:
-    """{inventory pk: growth in bytes over `days`} of the `limit` live databases that grew most, largest first."""
-    live = DatabaseInventory.objects.filter(is_deleted=False).order_by()
-    rows = list(live.values_list("pk", "instance_id", "database_name", "last_size_bytes"))
-    sizes = database_sizes_on(today - timedelta(days=days), {instance_id for _pk, instance_id, _n, _s in rows})
-    grown = []
-    for pk, instance_id, name, size in rows:
-        before = sizes.get((instance_id, name))
-        if before is not None and size > before:
-            grown.append((-(size - before), name, pk))
-    grown.sort()
-    return {pk: -negative for negative, _name, pk in grown[:limit]}
+    """{inventory pk: growth in bytes over `days`} of the `limit` live databases that grew most, largest first.
+
+    The sizes `days` ago are the rows of each instance's collection day then (keyed reads, as in
+    database_sizes_on); the database joins them to the inventory and ranks, so only `limit` rows
+    come back whatever the number of databases.
+    """
+    condition = _by_day(collection_dates_on_or_before(today - timedelta(days=days)))
+    if condition is None:
+        return {}
+    then = DatabaseSizeStat.objects.filter(condition).order_by().values("instance_id", "database_name", "size_bytes")
+    then_sql, then_params = then.query.sql_with_params()
+    connection = connections[then.db]
+    quote = connection.ops.quote_name
+    inventory = quote(DatabaseInventory._meta.db_table)
+    sql = (
+        f"SELECT i.{quote('id')}, i.{quote('last_size_bytes')} - t.{quote('size_bytes')} AS growth"
+        f" FROM {inventory} i INNER JOIN ({then_sql}) t"
+        f" ON t.{quote('instance_id')} = i.{quote('instance_id')}"
+        f" AND t.{quote('database_name')} = i.{quote('database_name')}"
+        f" WHERE i.{quote('is_deleted')} = %s AND i.{quote('last_size_bytes')} > t.{quote('size_bytes')}"
+        f" ORDER BY growth DESC, i.{quote('database_name')}, i.{quote('id')}"
+        " LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*then_params, False, limit])
+        return {pk: growth for pk, growth in cursor.fetchall()}
 
 
 # --- latest row per database ----------------------------------------------------------------------
@@ -137,6 +151,9 @@ def latest_rows(queryset: QuerySet, inventory: QuerySet, *, hide_deleted: bool, 
     answer is then `queryset` narrowed to those (instance, day, databases) keys, so it stays a
     queryset the API can count and page. A database whose newest row is deleted is dropped when
     `hide_deleted`, rather than answered with an older row from before it vanished.
+
+    Queries: the newest collection day, the probes, the rows; plus one when some database has no row
+    in the month before that day (its probe then searches the whole range), whatever the history's length.
     """
     # The newest collection on or before `until` (the range's end) bounds every database's newest day. A probe within
     # the month before it prunes all but a couple of monthly partitions (and the DEFAULT one, which
@@ -154,21 +171,37 @@ def latest_rows(queryset: QuerySet, inventory: QuerySet, *, hide_deleted: bool, 
     recent = per_database.filter(
         collected_date__gte=last_day - timedelta(days=RECENT_DAYS), collected_date__lte=last_day
     )
-    newest = Coalesce(
-        Subquery(recent.order_by("-collected_date").values("collected_date")[:1]),
-        Subquery(per_database.order_by("-collected_date").values("collected_date")[:1]),
-    )
-    # No filter on `newest` in SQL: it would evaluate the probes a second time.
-    keys = inventory.order_by().annotate(newest=newest).values_list("instance_id", "database_name", "newest")
+
+    def newest_days(databases: QuerySet, rows: QuerySet) -> list[tuple[int, int, str, date | None]]:
+        newest = Subquery(rows.order_by("-collected_date").values("collected_date")[:1])
+        # No filter on `newest` in SQL: it would evaluate the probes a second time.
+        return list(
+            databases.order_by().annotate(newest=newest).values_list("pk", "instance_id", "database_name", "newest")
+        )
+
+    keys = newest_days(inventory, recent)
+    # A database without a row in that month (one that vanished long ago) is probed over the whole range,
+    # in a second query only then: planning a probe of every monthly partition costs more than the probes.
+    missing = [pk for pk, _instance_id, _name, day in keys if day is None]
+    if missing:
+        older = {pk: day for pk, _i, _n, day in newest_days(inventory.filter(pk__in=missing), per_database)}
+        keys = [(pk, instance_id, name, day or older.get(pk)) for pk, instance_id, name, day in keys]
     grouped: dict[tuple[date, int], list[str]] = defaultdict(list)
-    for instance_id, name, day in keys:
+    named: dict[int, int] = defaultdict(int)
+    for _pk, instance_id, name, day in keys:
+        named[instance_id] += 1
         if day is not None:
             grouped[(day, instance_id)].append(name)
     if not grouped:
         return queryset.none()
     condition = Q()
     for (day, instance_id), names in sorted(grouped.items()):
-        condition |= Q(collected_date=day, instance_id=instance_id, database_name__in=sorted(names))
+        term = Q(collected_date=day, instance_id=instance_id)
+        # When every database the inventory names for the instance is newest on that day (the usual
+        # case), the instance's rows of that day are the answer: the list of names adds nothing.
+        if len(names) < named[instance_id]:
+            term &= Q(database_name__in=sorted(names))
+        condition |= term
     queryset = queryset.filter(condition)
     return queryset.filter(is_deleted=False) if hide_deleted else queryset
 
@@ -195,16 +228,50 @@ def _planner_estimate(queryset: QuerySet) -> int | None:
     return None
 
 
+def _is_whole_table(queryset: QuerySet) -> bool:
+    query = queryset.query
+    return not (
+        query.where or query.distinct or query.annotations or query.combinator or query.low_mark or query.high_mark
+    )
+
+
+def _whole_table_count_postgresql(queryset: QuerySet) -> tuple[int, int]:
+    """(rows counted up to EXACT_COUNT_LIMIT + 1, the catalog's estimate of the whole table): one statement.
+
+    The estimate is the planner's own for a whole table (each partition's rows per page at its last
+    ANALYZE times its pages now), read from the catalog rather than by planning a scan of every
+    partition. Only when it is far past the limit (ten times) is the capped count skipped (-1): the
+    table is then large by any measure, and the count would read EXACT_COUNT_LIMIT rows for nothing.
+    """
+    connection = connections[queryset.db]
+    table = connection.ops.quote_name(queryset.model._meta.db_table)
+    sql = (
+        "SELECT CASE WHEN estimate.n > %s THEN -1"
+        f" ELSE (SELECT COUNT(*) FROM (SELECT 1 FROM {table} LIMIT %s) capped) END, estimate.n"
+        " FROM (SELECT COALESCE(SUM(CASE WHEN c.relpages > 0 AND c.reltuples > 0"
+        " THEN c.reltuples / c.relpages * (pg_relation_size(c.oid) / current_setting('block_size')::int)"
+        " ELSE 0 END), 0)::bigint AS n"
+        " FROM pg_partition_tree(%s::regclass) tree JOIN pg_class c ON c.oid = tree.relid WHERE tree.isleaf) estimate"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [10 * EXACT_COUNT_LIMIT, EXACT_COUNT_LIMIT + 1, table])
+        capped, estimate = cursor.fetchone()
+    return int(capped), int(estimate)
+
+
 def estimated_count(queryset: QuerySet) -> tuple[int, bool]:
     """(rows, exact): exact up to EXACT_COUNT_LIMIT, the planner's estimate beyond.
 
     The exact part reads at most EXACT_COUNT_LIMIT + 1 rows. On SQLite, which has no estimate, a
     count of the whole table is the id range (the table is append-mostly) and a filtered count is exact.
     """
+    connection = connections[queryset.db]
+    if connection.vendor == "postgresql" and _is_whole_table(queryset):
+        capped, estimate = _whole_table_count_postgresql(queryset)
+        return (capped, True) if 0 <= capped <= EXACT_COUNT_LIMIT else (max(capped, estimate), False)
     capped = queryset.order_by()[: EXACT_COUNT_LIMIT + 1].count()
     if capped <= EXACT_COUNT_LIMIT:
         return capped, True
-    connection = connections[queryset.db]
     if connection.vendor == "sqlite":
         if not queryset.query.where:
             bounds = queryset.model._base_manager.using(queryset.db).aggregate(low=Min("pk"), high=Max("pk"))

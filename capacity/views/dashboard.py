@@ -33,7 +33,7 @@ from ..charts import (
 from ..models import (
     DatabaseInventory,
 )
-from ..queries import annotate_instance_capacity, fastest_growing_tables, fleet_summary
+from ..queries import fastest_growing_tables, fleet_summary, instances_with_capacity
 from ..services import readmodels
 from .actions import action_strings, json_error
 
@@ -52,8 +52,8 @@ def _share_rows(items, size_key):
     return items
 
 
-def _top_instances(today: date):
-    base = annotate_instance_capacity(Instance.objects.all(), today)
+def _top_instances(instances):
+    """The largest and the fastest-growing instances, from the instances annotated once for the page."""
 
     def row(i):
         return {
@@ -67,19 +67,25 @@ def _top_instances(today: date):
             "url": reverse("admin:instances_instance_capacity", args=[i.pk]),
         }
 
-    by_size = [row(i) for i in base.filter(latest_total_bytes__isnull=False).order_by("-latest_total_bytes")[:TOP_N]]
-    by_growth = [row(i) for i in base.filter(growth_30d_bytes__gt=0).order_by("-growth_30d_bytes", "name")[:TOP_N]]
+    sized = [i for i in instances if i.latest_total_bytes is not None]
+    by_size = [row(i) for i in sorted(sized, key=lambda i: (-i.latest_total_bytes, i.name))[:TOP_N]]
+    grown = [i for i in instances if i.growth_30d_bytes is not None and i.growth_30d_bytes > 0]
+    by_growth = [row(i) for i in sorted(grown, key=lambda i: (-i.growth_30d_bytes, i.name))[:TOP_N]]
     return _share_rows(by_size, "size_bytes"), _share_rows(by_growth, "growth_bytes")
 
 
-def _top_databases(today: date):
-    live = DatabaseInventory.objects.filter(is_deleted=False).select_related("instance")
+def _top_databases(today: date, instances):
+    """The largest and the fastest-growing live databases; their instances come from `instances` (no join)."""
+    by_pk = {i.pk: i for i in instances}
+    live = DatabaseInventory.objects.filter(is_deleted=False).only(
+        "instance_id", "database_name", "last_size_bytes", "is_deleted"
+    )
 
     def row(d):
         growth = getattr(d, "growth_30d_bytes", None)
         return {
             "name": d.database_name,
-            "instance": d.instance,
+            "instance": by_pk.get(d.instance_id) or d.instance,
             "size": human_bytes(d.last_size_bytes),
             "size_bytes": d.last_size_bytes,
             "growth": signed_bytes(growth),
@@ -89,9 +95,9 @@ def _top_databases(today: date):
         }
 
     by_size = [row(d) for d in live.order_by("-last_size_bytes", "database_name")[:TOP_N]]
-    # Every live database's growth from keyed reads of the day 30 days ago, ranked here; then the top rows.
+    # Every live database's growth from keyed reads of the day 30 days ago, ranked by the database; then the top rows.
     top = readmodels.fastest_growing_databases(today, 30, TOP_N)
-    chosen = {d.pk: d for d in live.filter(pk__in=list(top))}
+    chosen = {d.pk: d for d in live.filter(pk__in=list(top))} if top else {}
     by_growth = []
     for pk, growth in top.items():
         if pk in chosen:
@@ -120,12 +126,12 @@ def _top_tables(today: date):
     return _share_rows(rows, "growth_bytes")
 
 
-def _by_db_type(today: date):
+def _by_db_type(instances):
     """Instances, databases and latest size per engine."""
     from instances.choices import DbType
 
     totals = defaultdict(lambda: {"instances": 0, "databases": 0, "size_bytes": 0})
-    for i in annotate_instance_capacity(Instance.objects.all(), today).order_by():
+    for i in instances:
         bucket = totals[i.db_type]
         bucket["instances"] += 1
         bucket["databases"] += i.latest_db_count or 0
@@ -176,11 +182,13 @@ def dashboard(model_admin, request):
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
     today = timezone.localdate()
-    top_instances_size, top_instances_growth = _top_instances(today)
-    top_databases_size, top_databases_growth = _top_databases(today)
+    # Every instance with its latest total and growth, read once and shared by the sections below.
+    instances = instances_with_capacity(Instance.objects.order_by(), today)
+    top_instances_size, top_instances_growth = _top_instances(instances)
+    top_databases_size, top_databases_growth = _top_databases(today, instances)
     top_tables_growth = _top_tables(today)
-    db_type_rows, db_type_chart = _by_db_type(today)
-    summary = fleet_summary()
+    db_type_rows, db_type_chart = _by_db_type(instances)
+    summary = fleet_summary(instances)
     context = {
         **model_admin.admin_site.each_context(request),
         "title": _("Capacity dashboard"),

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, serializers
 
 from common.api.fields import MebibytesField
+from common.api.rows import FlatRowsMixin
 from common.field_limits import DESCRIPTION_LIMIT, FIELD_LIMITS
 from common.sizefields import ByteSizeField
 
@@ -55,7 +56,7 @@ class CredentialSerializer(serializers.ModelSerializer):
         return super().update(instance, validated_data)
 
 
-class InstanceSerializer(serializers.ModelSerializer):
+class InstanceSerializer(FlatRowsMixin, serializers.ModelSerializer):
     """An instance as registered; capacity's API adds its latest collected total."""
 
     credential = serializers.PrimaryKeyRelatedField(

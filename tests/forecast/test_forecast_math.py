@@ -246,3 +246,12 @@ def test_days_until_full_counts_from_the_allocated_bytes_where_known(make_target
     assert trend.footprint_bytes == 139 * MiB
     assert trend.days_until_full == 20
     assert trend.growth_bytes_per_day == 1048576  # growth still from the logical sizes
+
+
+def test_a_long_window_streams_and_says_what_a_short_one_says(make_target):
+    # 60 days of history: a 92-day window (read at once) and a 200-day one (streamed) see the same rows.
+    inst = make_target("orders")
+    add_history(inst, END, 60, {"sales": growing(100, 1), "logs": growing(50, 2)})
+    short, long = forecast_instance(inst, days=92), forecast_instance(inst, days=200)
+    assert by_name(short) == by_name(long) and short.instance == long.instance
+    assert by_name(long)["logs"].sample_count == 60

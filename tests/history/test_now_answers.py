@@ -39,7 +39,7 @@ PINNED = {
     "instances": ("/api/instances/", 4),
     "stats": ("/api/capacity/stats/", 6),
     "metrics": ("/metrics", 2),
-    "dashboard": ("/admin/capacity/instancesizestat/dashboard/", 16),  # + the fastest-growing tables
+    "dashboard": ("/admin/capacity/instancesizestat/dashboard/", 12),  # instances read once, growth ranked in SQL
     "instance_page": ("/admin/instances/instance/{pk}/capacity/", 13),  # + the carried-over databases of the latest day
     "database_sizes_admin": ("/admin/capacity/databasesizestat/", 6),
 }
@@ -135,6 +135,47 @@ def test_latest_only_within_a_range_is_the_newest_row_in_the_range(admin_client)
     assert api_rows(admin_client, path) == as_answer(newest)
 
 
+def test_latest_only_when_every_database_is_newest_on_the_same_day(admin_client):
+    # No database vanished: every one is newest on the last collection day, read without naming them.
+    inst = write_history(
+        InstancePlan(
+            name="steady",
+            db_type="mysql",
+            days=40,
+            databases=[DatabasePlan("sales", 5 * GIB, 20 * MIB), DatabasePlan("logs", GIB, 2 * MIB)],
+        )
+    )
+    other = write_history(plan("orders", 40))  # same day, other instance: none of its rows may show
+    base = f"/api/instances/{inst.pk}/database-sizes/?latest_only=true"
+    assert api_rows(admin_client, base) == as_answer(newest_rows(inst))
+    assert api_rows(admin_client, base + "&include_deleted=true") == as_answer(newest_rows(inst))
+    assert api_rows(admin_client, base + "&search=sal") == as_answer({"sales": newest_rows(inst)["sales"]})
+    body = admin_client.get(base).json()
+    assert body["count"] == 2 and {r["instance"] for r in body["results"]} == {inst.pk} != {other.pk}
+
+
+def test_latest_only_finds_a_database_that_vanished_long_ago(admin_client):
+    inst = write_history(
+        InstancePlan(
+            name="archive",
+            db_type="mysql",
+            days=120,
+            databases=[DatabasePlan("sales", 5 * GIB, 20 * MIB), DatabasePlan("gone", GIB, MIB, dropped_days_ago=60)],
+        )
+    )
+    newest = newest_rows(inst)
+    assert newest["gone"].is_deleted and newest["gone"].collected_date < timezone.localdate() - timedelta(days=31)
+    base = f"/api/instances/{inst.pk}/database-sizes/?latest_only=true"
+    assert api_rows(admin_client, base) == as_answer({"sales": newest["sales"]})
+    assert api_rows(admin_client, base + "&include_deleted=true") == as_answer(newest)
+    until = timezone.localdate() - timedelta(days=50)
+    assert api_rows(admin_client, f"{base}&include_deleted=true&end_date={until}") == as_answer(
+        newest_rows(inst, until=until)
+    )
+    # One more query than when every database has a recent row (the probe over the whole range), no more.
+    assert queries_of(admin_client, base + "&include_deleted=true") == PINNED["latest_only"][1] + 1
+
+
 def test_databases_are_the_rows_of_the_newest_collection(admin_client):
     inst = write_history(plan("orders", 60))
     newest_day = InstanceSizeStat.objects.filter(instance=inst).latest("collected_date").collected_date
@@ -194,6 +235,22 @@ def test_stats_count_exactly_while_small_and_estimate_beyond(admin_client, monke
     body = admin_client.get("/api/capacity/stats/").json()
     assert body["total_records_exact"] is False
     assert body["total_records"] >= 51
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the catalog's estimate is PostgreSQL's")
+def test_whole_table_count_past_the_limit_is_the_catalogs_estimate(db, monkeypatch):
+    write_history(plan("orders", 60))
+    rows = DatabaseSizeStat.objects.count()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE capacity_databasesizestat")
+    monkeypatch.setattr(readmodels, "EXACT_COUNT_LIMIT", rows - 1)  # counted up to the limit, then estimated
+    count, exact = readmodels.estimated_count(DatabaseSizeStat.objects.all())
+    assert (count, exact) == (rows, False)
+    monkeypatch.setattr(readmodels, "EXACT_COUNT_LIMIT", 5)  # far past it: the estimate alone, no count
+    count, exact = readmodels.estimated_count(DatabaseSizeStat.objects.all())
+    assert not exact and abs(count - rows) <= rows // 10
+    monkeypatch.setattr(readmodels, "EXACT_COUNT_LIMIT", rows)
+    assert readmodels.estimated_count(DatabaseSizeStat.objects.all()) == (rows, True)
 
 
 def test_estimated_count_of_a_filtered_list_past_the_limit(db, monkeypatch):

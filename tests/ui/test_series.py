@@ -71,6 +71,20 @@ def test_growth_needs_history_that_old():
     assert young.pk and old.pk
 
 
+@pytest.mark.django_db
+def test_instances_with_capacity_give_the_annotated_figures():
+    write_history(InstancePlan("young", "mysql", [DatabasePlan("x", GIB, MIB)], days=5))
+    write_history(InstancePlan("old", "mysql", [DatabasePlan("x", GIB, MIB), DatabasePlan("y", GIB, 0)], days=40))
+    Instance.objects.create(name="never", db_type="mysql", host="db.example.com", port=3306)
+    annotated = {i.name: i for i in queries.annotate_instance_capacity(Instance.objects.all())}
+    listed = {i.name: i for i in queries.instances_with_capacity(Instance.objects.all(), windows=(7, 30))}
+    assert set(listed) == set(annotated) == {"young", "old", "never"}
+    for name, row in listed.items():
+        for attr in ("latest_total_bytes", "latest_db_count", "latest_user_total_bytes", "growth_7d_bytes"):
+            assert getattr(row, attr) == getattr(annotated[name], attr), (name, attr)
+        assert row.growth_30d_bytes == annotated[name].growth_30d_bytes, name
+
+
 def test_human_duration():
     assert formatting.human_duration(None) == "—"
     assert formatting.human_duration(2.34) == "2.3 s"
