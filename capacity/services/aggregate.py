@@ -9,8 +9,9 @@ A full run on PostgreSQL (every period of the whole history) is done by the data
 quarter of history per statement (`capacity.services.aggregate_sql`).
 
 Rows marked deleted (a database that vanished keeps its last size on the day it went) are not
-samples. Periods that began before the retention cut-off keep their aggregates as they are:
-their daily rows may already be partly cleaned up, and the aggregate is what remains of them.
+samples. An aggregate of a period that began before the retention cut-off is kept as it is: its
+daily rows may already be partly cleaned up, and the aggregate is what remains of them (a database
+of such a period without one gets one from the rows that remain).
 """
 
 from __future__ import annotations
@@ -181,14 +182,8 @@ def _recompute(
                 instance_id__in=list(batch), period_type=period_type, period_start__lt=cutoff
             )
             .order_by()
-            .values_list("instance_id", "period_start")
-            .distinct()
+            .values_list(*source.keys, "period_start")
         )
-        for instance_id, period in protected:
-            batch[instance_id].discard(period)
-        batch = {i: periods for i, periods in batch.items() if periods}
-        if not batch:
-            continue
 
         ranges = Q()
         for instance_id, periods in batch.items():
@@ -201,6 +196,8 @@ def _recompute(
             start = _as_date(row["period_start"])
             if start not in batch.get(row["instance_id"], ()):
                 continue  # a period inside the range that had no new rows: leave it alone
+            if (*(row[key] for key in source.keys), start) in protected:
+                continue
             end = period_bounds(period_type, start)[1]
             first_size, last_size = int(row["first_size"]), int(row["last_size"])
             fields = {key: row[key] for key in source.keys}
@@ -234,8 +231,10 @@ def _recompute(
         )
         with transaction.atomic(using=router.db_for_write(source.aggregate)):
             _upsert(source, objects)
-            # What was not rewritten just now has no samples left in its period.
-            removed += source.aggregate.objects.filter(stale).exclude(computed_at=now).delete()[0]
+            # What was not rewritten just now has no samples left in its period (older ones are kept).
+            removed += (
+                source.aggregate.objects.filter(stale, period_start__gte=cutoff).exclude(computed_at=now).delete()[0]
+            )
         written += len(objects)
     return written, removed
 

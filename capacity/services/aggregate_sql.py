@@ -13,11 +13,15 @@ takes many minutes; here the database does it, one quarter of history per statem
 - two connections work through the quarters at once, so reading, hashing, index upkeep and the
   foreign-key checks at commit use both of a small server's cores.
 
-Periods that began before the retention cut-off and already have aggregates are left as they are
-(their daily rows may be partly cleaned up). Once every quarter is written, aggregates that were not
-rewritten by this run (their rows are gone) are deleted. A run that stops halfway leaves some periods
-recomputed and others as they were: each is whole and correct for the rows it saw, and the next full
-run, or the incremental one for new rows, finishes the job.
+An aggregate of a period that began before the retention cut-off is left as it is (its daily rows may
+be partly cleaned up): the upsert updates only rows of later periods. (Checking for such aggregates
+in the SELECT instead left the plan to the table's statistics: on a fresh, empty table the planner
+chose to scan it once per group, which the other connection was filling meanwhile.)
+
+Once every quarter is written, aggregates that were not rewritten by this run (their rows are gone)
+are deleted. A run that stops halfway leaves some periods recomputed and others as they were: each
+is whole and correct for the rows it saw, and the next full run, or the incremental one for new
+rows, finishes the job.
 
 Inside a transaction (tests, a caller's atomic block) other connections would not see its rows: the
 quarters then run one after another on the caller's connection.
@@ -86,7 +90,7 @@ class _Statement:
                 return "CASE WHEN w >= %(lo)s AND w <= %(hi)s THEN w END AS p_week"
             if kind == PeriodType.MONTH:
                 return "CASE WHEN m <= %(hi)s THEN m END AS p_month"
-            return "CASE WHEN m <= %(hi)s THEN date_trunc('quarter', m)::date END AS p_quarter"
+            return "CASE WHEN m <= %(hi)s THEN date_trunc('quarter', m::timestamp)::date END AS p_quarter"
 
         starts = ", ".join(start_of(p) for p in period_types)
         kind = "CASE " + " ".join(f"WHEN GROUPING(p_{p}) = 0 THEN '{p}'" for p in period_types) + " END"
@@ -147,12 +151,9 @@ class _Statement:
                    g.samples, {end} < %(today)s, %(now)s{extra_values}
               FROM g
              WHERE g.period_start IS NOT NULL
-               AND (g.period_start >= %(cutoff)s
-                    OR NOT EXISTS (SELECT 1 FROM {table} a
-                                    WHERE a.instance_id = g.instance_id AND a.period_type = g.period_type
-                                      AND a.period_start = g.period_start))
             ON CONFLICT ({", ".join(qn(c) for c in unique)}) DO UPDATE SET
             {", ".join(f"{qn(c)} = EXCLUDED.{qn(c)}" for c in columns if c not in unique)}
+            WHERE {table}.period_start >= %(cutoff)s
         """
         only_delete = " AND instance_id = ANY(%(instance_ids)s)" if only_instances else ""
         self.delete_sql = (

@@ -212,6 +212,20 @@ def test_periods_older_than_retention_keep_their_aggregates(instance):
     assert (again.sample_count, again.computed_at) == (kept.sample_count, kept.computed_at) == (3, kept.computed_at)
 
 
+def test_a_database_without_an_aggregate_of_an_old_period_gets_one_and_the_others_keep_theirs(instance):
+    with override_settings(CAPACITY_RETENTION_DAYS=365):
+        old_day = timezone.localdate() - timedelta(days=500)
+        make_rows(instance, ["orders"], old_day, old_day + timedelta(days=2))
+        aggregate(None, period_types=["month"])
+        kept = DatabaseSizeAggregate.objects.get(instance=instance, period_type="month")
+        make_rows(instance, ["billing"], old_day, old_day + timedelta(days=1))  # imported later
+        DatabaseSizeStat.objects.filter(collected_date=old_day, database_name="orders").delete()
+        aggregate(None, period_types=["month"])
+    rows = {a.database_name: a for a in DatabaseSizeAggregate.objects.filter(instance=instance, period_type="month")}
+    assert (rows["orders"].sample_count, rows["orders"].computed_at) == (3, kept.computed_at)
+    assert rows["billing"].sample_count == 2
+
+
 def test_finished_periods_are_closed_on_the_next_run(instance):
     make_rows(instance, ["orders"], date(2025, 5, 1), date(2025, 5, 3))
     aggregate(None, period_types=["month"])
