@@ -163,6 +163,7 @@ class ProxyProcess:
 
 
 def build_fleet(count: int, maria_login, pg_login, ports: list[int]):
+    from instances import binding
     from instances.choices import DbType
     from instances.models import Credential, Instance
 
@@ -188,6 +189,9 @@ def build_fleet(count: int, maria_login, pg_login, ports: list[int]):
                 credential=credentials[db_type],
             )
         )
+        # The credential may be sent only to targets approved for it (instances.binding), as an
+        # administrator saving the instance would approve it.
+        binding.approve(fleet[-1], note="benchmark fleet")
     return fleet
 
 

@@ -199,6 +199,10 @@ def recompute_all(
         params["instance_ids"] = ids
     span = _history_range(source, alias, ids)
     quarters = _quarters(*span) if span else []
+    if ids is not None and quarters:
+        # Some instances (one that was just collected for the first time): their history is small
+        # enough for one statement over the whole span, the quarters of it in one window.
+        quarters = [(quarters[0][0], quarters[-1][1])]
     written = 0
     if connection.in_atomic_block or len(quarters) < 2:
         for quarter in quarters:

@@ -313,3 +313,24 @@ def test_the_full_catch_up_outside_a_transaction_agrees_with_the_daily_rows(make
                     assert getattr(stored[start], field) == value, (name, period_type, start, field)
             written += len(expected)
     assert result.database_periods == written
+
+
+def test_one_instance_caught_up_in_one_pass_agrees_with_the_daily_rows(make_instance):
+    """After an instance's first collection its whole history is aggregated at once (one window on
+    PostgreSQL, however many quarters it spans)."""
+    first, last = date(2025, 4, 2), date(2025, 10, 1)
+    inst = make_instance("agg-one", "mysql")
+    make_rows(inst, NAMES, first, last)
+    result = aggregate(None, instance_ids=[inst.pk])
+    written = 0
+    for period_type in PeriodType.values:
+        for name in NAMES:
+            samples = {d: size_of(name, d) for d in (first + timedelta(n) for n in range((last - first).days + 1))}
+            expected = expected_periods(samples, period_type)
+            stored = _stored(instance=inst, database_name=name, period_type=period_type)
+            assert set(stored) == set(expected), (name, period_type)
+            for start, figures in expected.items():
+                for field, value in figures.items():
+                    assert getattr(stored[start], field) == value, (name, period_type, start, field)
+            written += len(expected)
+    assert result.database_periods == written
