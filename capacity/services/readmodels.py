@@ -238,9 +238,9 @@ def _is_whole_table(queryset: QuerySet) -> bool:
 def _whole_table_count_postgresql(queryset: QuerySet) -> tuple[int, int]:
     """(rows counted up to EXACT_COUNT_LIMIT + 1, the catalog's estimate of the whole table): one statement.
 
-    The estimate is the planner's own for a whole table (each partition's rows per page at its last
-    ANALYZE times its pages now), read from the catalog rather than by planning a scan of every
-    partition. Only when it is far past the limit (ten times) is the capped count skipped (-1): the
+    The estimate is the planner's own for a whole table (each partition's, or a plain table's, rows
+    per page at its last ANALYZE times its pages now), read from the catalog rather than by planning a
+    scan of every partition. Only when it is far past the limit (ten times) is the capped count skipped (-1): the
     table is then large by any measure, and the count would read EXACT_COUNT_LIMIT rows for nothing.
     """
     connection = connections[queryset.db]
@@ -251,10 +251,12 @@ def _whole_table_count_postgresql(queryset: QuerySet) -> tuple[int, int]:
         " FROM (SELECT COALESCE(SUM(CASE WHEN c.relpages > 0 AND c.reltuples > 0"
         " THEN c.reltuples / c.relpages * (pg_relation_size(c.oid) / current_setting('block_size')::int)"
         " ELSE 0 END), 0)::bigint AS n"
-        " FROM pg_partition_tree(%s::regclass) tree JOIN pg_class c ON c.oid = tree.relid WHERE tree.isleaf) estimate"
+        # The leaves of a partitioned table; a plain table (no partition tree) is its own only leaf.
+        " FROM pg_class c WHERE c.oid IN (SELECT relid FROM pg_partition_tree(%s::regclass) WHERE isleaf)"
+        " OR (c.oid = %s::regclass AND c.relkind = 'r')) estimate"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [10 * EXACT_COUNT_LIMIT, EXACT_COUNT_LIMIT + 1, table])
+        cursor.execute(sql, [10 * EXACT_COUNT_LIMIT, EXACT_COUNT_LIMIT + 1, table, table])
         capped, estimate = cursor.fetchone()
     return int(capped), int(estimate)
 
