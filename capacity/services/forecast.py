@@ -17,19 +17,17 @@ with the databases, not the rows).
 """
 
 import math
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from fractions import Fraction
-from functools import reduce
-from operator import or_
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Sum
 from django.db.models.functions import Coalesce
 
 from instances.models import Instance
 
 from ..models import DatabaseSizeStat, InstanceSizeStat
+from .readmodels import on_days
 
 DEFAULT_DAYS = 30
 MIN_DAYS = 7
@@ -150,14 +148,10 @@ def days_until_full(current: int | None, slope: Fraction | None, limit: int | No
 def footprints(days: dict[int, date]) -> dict[int, int]:
     """{instance id: on-disk footprint} of each instance's collection on the given day, as
     forecast_instance measures it (allocated bytes where known, the size elsewhere), for the instances
-    whose collection that day has at least one allocated figure. One query; constant days prune
-    partitions."""
-    by_day: dict[date, list[int]] = defaultdict(list)
-    for instance_id, day in days.items():
-        by_day[day].append(instance_id)
-    if not by_day:
+    whose collection that day has at least one allocated figure. One query."""
+    condition = on_days(days)
+    if condition is None:
         return {}
-    condition = reduce(or_, (Q(instance_id__in=ids, collected_date=day) for day, ids in sorted(by_day.items())))
     rows = (
         DatabaseSizeStat.objects.filter(condition, is_deleted=False)
         .order_by()

@@ -67,8 +67,9 @@ def latest_collected_at() -> object | None:
 # --- rows of given days ---------------------------------------------------------------------------
 
 
-def _by_day(dates: dict[int, date]) -> Q | None:
-    """One term per distinct day ("these instances on that day"): constant days prune partitions."""
+def on_days(dates: dict[int, date]) -> Q | None:
+    """{instance id: day} as a filter of daily rows, one term per distinct day ("these instances on that
+    day"): constant days prune partitions. None for no instances."""
     grouped: dict[date, list[int]] = defaultdict(list)
     for instance_id, day in dates.items():
         grouped[day].append(instance_id)
@@ -85,7 +86,7 @@ def database_sizes_on(day: date, instance_ids: Iterable[int] | None = None) -> d
     Two queries whatever the history: the collection days (one probe per instance), then the rows of
     those days. A database absent from that collection has no entry (its growth is unknown).
     """
-    condition = _by_day(collection_dates_on_or_before(day, instance_ids))
+    condition = on_days(collection_dates_on_or_before(day, instance_ids))
     if condition is None:
         return {}
     rows = (
@@ -118,7 +119,7 @@ def fastest_growing_databases(today: date, days: int, limit: int) -> dict[int, i
     database_sizes_on); the database joins them to the inventory and ranks, so only `limit` rows
     come back whatever the number of databases.
     """
-    condition = _by_day(collection_dates_on_or_before(today - timedelta(days=days)))
+    condition = on_days(collection_dates_on_or_before(today - timedelta(days=days)))
     if condition is None:
         return {}
     then = DatabaseSizeStat.objects.filter(condition).order_by().values("instance_id", "database_name", "size_bytes")
