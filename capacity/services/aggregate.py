@@ -303,7 +303,7 @@ def refresh_instance(instance) -> AggregationResult | None:
     """Bring one instance's aggregates up to date with its latest collection, if they lag behind.
 
     Keeps the aggregation endpoint current between two nightly runs at the cost of one query
-    per aggregate table when nothing changed.
+    (the instance aggregates' freshness) when nothing changed.
     """
     # Both aggregate tables are rewritten together, and every collection writes an instance total
     # (also one that found no databases): the instance aggregates say how fresh both are.

@@ -1,6 +1,6 @@
 """The whole history's aggregates, computed in PostgreSQL: the full catch-up.
 
-A full run (the first aggregation over imported years, or `aggregate_sizes --full`) recomputes
+A full run (the first aggregation, with no watermark yet: over imported years, say) recomputes
 every period. Reading 10 M daily rows into Python, or one windowed query per batch of instances,
 takes many minutes; here the database does it, one quarter of history per statement:
 
@@ -43,7 +43,6 @@ from .periods import add_months, period_bounds
 # adds contention; two is what the smallest supported server has.
 WORKERS = 2
 
-_PG_TRUNC = {PeriodType.WEEK: "week", PeriodType.MONTH: "month", PeriodType.QUARTER: "quarter"}
 _PG_LENGTH = {
     PeriodType.WEEK: "interval '7 days'",
     PeriodType.MONTH: "interval '1 month'",
